@@ -1,0 +1,34 @@
+"""digitlab: train, sweep, inspect and use handwritten-digit recognizers.
+
+The lesson in five lines::
+
+    import digitlab
+    data = digitlab.load_digits()
+    split = data.split(test_size=0.2, seed=0)
+    model = digitlab.KNN(k=5).fit(split.X_train, split.y_train)
+    print(model.score(split.X_test, split.y_test))   # 0.975
+"""
+
+__version__ = "0.1.0"
+
+from digitlab.data import Dataset, Split, load_data, load_digits
+from digitlab.errors import DigitlabError, DigitlabNotice
+from digitlab.model import KNN, load_model, save_model
+from digitlab.neighbors import kneighbors
+from digitlab.train import TrainResult, train
+
+__all__ = [
+    "__version__",
+    "Dataset",
+    "DigitlabError",
+    "DigitlabNotice",
+    "KNN",
+    "Split",
+    "TrainResult",
+    "kneighbors",
+    "load_data",
+    "load_digits",
+    "load_model",
+    "save_model",
+    "train",
+]

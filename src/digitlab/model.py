@@ -1,0 +1,355 @@
+"""The k-nearest-neighbors classifier and its pickle-free model files.
+
+:class:`KNN` is a scikit-learn estimator (it passes ``check_estimator``) whose
+neighbor search is digitlab's exact ranking (:mod:`digitlab.neighbors`), so the
+numbers it gives are the ones every other digitlab command gives.
+
+Model files are ``.npz`` archives holding the training arrays and one JSON
+document of metadata (format version, parameters, classes, the picture
+preparation, a checksum). They are read with ``allow_pickle=False``: opening a
+model file never runs code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from digitlab.errors import DigitlabError, DigitlabNotice
+from digitlab.neighbors import check_metric, check_weights, kneighbors, vote
+
+__all__ = ["KNN", "save_model", "load_model", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+
+
+def flatten_images(X, *, what: str = "X"):
+    """Turn a stack of pictures (n, h, w) into flat rows (n, h*w), with a notice.
+
+    This is the lesson's classic mistake: ``digits.images`` (n, 8, 8) where
+    ``digits.data`` (n, 64) was meant. Other shapes are left for validation.
+    """
+    if isinstance(X, np.ndarray) and X.ndim == 3:
+        n, h, w = X.shape
+        warnings.warn(
+            f"{what} holds {n} pictures of {h}×{w} (shape {X.shape}); flattened "
+            f"them to rows of {h * w} numbers (shape ({n}, {h * w})), the layout of "
+            "digits.data.",
+            DigitlabNotice,
+            stacklevel=3,
+        )
+        return X.reshape(n, h * w)
+    if isinstance(X, np.ndarray) and X.ndim not in (2,):
+        expected = "a 2D array of shape (n_samples, n_features), like digits.data"
+        if X.ndim == 1:
+            raise DigitlabError(
+                f"Expected {expected}, got a 1D array of shape {X.shape}. Reshape "
+                "your data: one sample with X.reshape(1, -1), many 8×8 digits with "
+                "X.reshape(-1, 64)."
+            )
+        raise DigitlabError(f"Expected {expected}, got shape {X.shape}.")
+    return X
+
+
+def _n_rows(a) -> int | None:
+    shape = getattr(a, "shape", None)
+    if shape is not None:
+        return shape[0] if len(shape) else None
+    return len(a) if hasattr(a, "__len__") else None
+
+
+def _check_finite(X: np.ndarray, what: str = "X") -> None:
+    bad = ~np.isfinite(X)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        kind = "NaN" if np.isnan(X[row, col]) else "inf"
+        raise DigitlabError(
+            f"{what} contains NaN or inf values (first: {kind} at row {row}, column "
+            f"{col}); remove or fill them in before fitting or predicting."
+        )
+
+
+class KNN(ClassifierMixin, BaseEstimator):
+    """k-nearest-neighbors classifier with an exact, documented neighbor ranking.
+
+    Parameters
+    ----------
+    k : int, default=5
+        How many nearest training digits vote.
+    weights : {"uniform", "distance"}, default="uniform"
+        ``uniform``: one vote each; ``distance``: votes weighted by 1/distance.
+    metric : {"euclidean", "manhattan", "cosine"}, default="euclidean"
+    pipeline : str or None, default=None
+        The name of the picture preparation that made the training rows
+        (``"uci8x8"`` for the built-in digits); used to prepare user pictures.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The labels seen in ``fit``, sorted.
+    n_features_in_ : int
+
+    Notes
+    -----
+    Ties follow one rule: among training rows at equal distance the earlier row
+    wins; among classes with equal votes the smallest label wins.
+
+    Examples
+    --------
+    >>> import digitlab
+    >>> split = digitlab.load_digits().split(test_size=0.2, seed=0)
+    >>> model = digitlab.KNN(k=5).fit(split.X_train, split.y_train)
+    >>> float(model.score(split.X_test, split.y_test))
+    0.975
+    """
+
+    def __init__(self, k=5, *, weights="uniform", metric="euclidean", pipeline=None):
+        self.k = k
+        self.weights = weights
+        self.metric = metric
+        self.pipeline = pipeline
+
+    def fit(self, X, y):
+        """Remember the training digits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Flat rows; a stack of pictures (n, h, w) is flattened with a notice.
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self : KNN
+        """
+        X = flatten_images(X)
+        self._check_params()
+        n_x, n_y = _n_rows(X), _n_rows(y)
+        if n_x is not None and n_y is not None and n_x != n_y:
+            raise DigitlabError(
+                f"X has {n_x} rows but y has {n_y} labels; give exactly one label "
+                "per row."
+            )
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, ensure_all_finite=False, y_numeric=False
+        )
+        _check_finite(X)
+        check_classification_targets(y)
+        self.classes_, self._y = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise DigitlabError(
+                f"y holds only 1 class ({self.classes_[0]!r}); a classifier needs "
+                "examples of at least 2 classes."
+            )
+        if self.k > X.shape[0]:
+            raise DigitlabError(
+                f"k={self.k} is larger than the {X.shape[0]} training rows; choose "
+                f"k between 1 and {X.shape[0]}."
+            )
+        self._fit_X = X
+        return self
+
+    def _check_params(self) -> None:
+        if (
+            isinstance(self.k, bool)
+            or not isinstance(self.k, (int, np.integer))
+            or self.k < 1
+        ):
+            raise DigitlabError(
+                f"k must be a whole number of at least 1, got {self.k!r}."
+            )
+        check_weights(self.weights)
+        check_metric(self.metric)
+
+    def _validate_X(self, X):
+        check_is_fitted(self)
+        X = flatten_images(X)
+        X = validate_data(
+            self, X, dtype=np.float64, reset=False, ensure_all_finite=False
+        )
+        _check_finite(X)
+        return X
+
+    def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
+        """The nearest training rows of each row of ``X``, nearest first.
+
+        With ``X=None`` the training rows themselves are queried, each without
+        itself (as in scikit-learn).
+
+        Returns
+        -------
+        distances : ndarray of shape (n_queries, n_neighbors)
+            Only when ``return_distance`` is true.
+        indices : ndarray of shape (n_queries, n_neighbors)
+            Row numbers into the training data.
+        """
+        k = self.k if n_neighbors is None else n_neighbors
+        if X is None:
+            check_is_fitted(self)
+            dist, ind = kneighbors(
+                self._fit_X, self._fit_X, k, metric=self.metric, exclude_self=True
+            )
+        else:
+            X = self._validate_X(X)
+            dist, ind = kneighbors(self._fit_X, X, k, metric=self.metric)
+        return (dist, ind) if return_distance else ind
+
+    def _votes(self, X):
+        X = self._validate_X(X)
+        dist, ind = kneighbors(self._fit_X, X, self.k, metric=self.metric)
+        return vote(self._y[ind], dist, len(self.classes_), self.weights)
+
+    def predict_proba(self, X):
+        """Vote shares per class (columns in the order of ``classes_``)."""
+        return self._votes(X)[0]
+
+    def predict(self, X):
+        """The label with the most votes; equal votes go to the smallest label."""
+        predicted = self._votes(X)[1]
+        return self.classes_[predicted]
+
+    def save(self, path, *, force: bool = False, metadata: dict | None = None):
+        """Write this fitted model to ``path`` (see :func:`save_model`)."""
+        return save_model(self, path, force=force, metadata=metadata)
+
+
+def _checksum(meta: dict, arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps(meta, sort_keys=True).encode())
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _plain_labels(labels: np.ndarray) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.dtype == object:
+        labels = labels.astype(str)
+    return labels
+
+
+def save_model(model: KNN, path, *, force: bool = False, metadata=None) -> Path:
+    """Write a fitted :class:`KNN` to a pickle-free ``.npz`` model file.
+
+    Parameters
+    ----------
+    model : KNN
+        A fitted model.
+    path : str or Path
+        The file to write. Its folder must exist.
+    force : bool
+        Overwrite an existing file. Without it an existing file is never touched.
+    metadata : dict, optional
+        Extra JSON-able facts to keep (data name, accuracy on the test split...).
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
+    check_is_fitted(model)
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise DigitlabError(
+            f"Cannot save the model to {str(path)!r}: the folder {str(folder)!r} "
+            "does not exist; create it first or choose another path."
+        )
+    if path.is_dir():
+        raise DigitlabError(
+            f"Cannot save the model to {str(path)!r}: it is a folder; give a file "
+            "name such as model.npz."
+        )
+    if path.exists() and not force:
+        raise DigitlabError(
+            f"{str(path)!r} already exists; choose another name or add --force to "
+            "overwrite it."
+        )
+    from digitlab import __version__
+
+    arrays = {
+        "X": np.ascontiguousarray(model._fit_X),
+        "y": _plain_labels(model.classes_[model._y]),
+    }
+    meta = {
+        "format": "digitlab-model",
+        "format_version": FORMAT_VERSION,
+        "digitlab_version": __version__,
+        "estimator": type(model).__name__,
+        "params": model.get_params(),
+        "classes": [c.item() if hasattr(c, "item") else c for c in model.classes_],
+        "pipeline": model.pipeline,
+        "metadata": metadata or {},
+    }
+    meta["checksum"] = _checksum(meta, arrays)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".digitlab-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)
+        if force:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # fails if the file appeared meanwhile
+            except FileExistsError:
+                raise DigitlabError(
+                    f"{str(path)!r} already exists; choose another name or add "
+                    "--force to overwrite it."
+                ) from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def load_model(path) -> KNN:
+    """Read a model file written by :func:`save_model`.
+
+    The file is opened with ``allow_pickle=False``. A file from a newer format
+    version, a damaged file (bad checksum) or a file that is not a digitlab model
+    is refused with a :class:`~digitlab.errors.DigitlabError` saying so.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DigitlabError(f"Model file {str(path)!r} does not exist.")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        meta = json.loads(str(arrays.pop("meta")))
+    except Exception:
+        raise DigitlabError(
+            f"{str(path)!r} is not a digitlab model file; make one with "
+            "`digitlab train --save PATH`."
+        ) from None
+    if not isinstance(meta, dict) or meta.get("format") != "digitlab-model":
+        raise DigitlabError(
+            f"{str(path)!r} is not a digitlab model file; make one with "
+            "`digitlab train --save PATH`."
+        )
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise DigitlabError(
+            f"{str(path)!r} was written by a newer digitlab (model format "
+            f"{version}; this digitlab reads up to {FORMAT_VERSION}); upgrade "
+            "digitlab to read it."
+        )
+    stored = meta.pop("checksum", None)
+    if stored != _checksum(meta, arrays):
+        raise DigitlabError(
+            f"{str(path)!r} is damaged: its checksum does not match its contents; "
+            "save the model again."
+        )
+    model = KNN(**meta["params"])
+    model.metadata_ = meta.get("metadata", {})
+    return model.fit(arrays["X"], arrays["y"])

@@ -1,0 +1,23 @@
+"""Shared fixtures: the built-in digits and the real MNIST test set when present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import digitlab
+
+MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+
+@pytest.fixture(scope="session")
+def digits():
+    return digitlab.load_digits()
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"the MNIST test set is not at {MNIST_DIR}")
+    return MNIST_DIR

@@ -1,0 +1,106 @@
+"""The command line, run as a user runs it: real processes, real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from digitlab import load_model
+from digitlab.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_train_prints_the_lesson():
+    result = run("train")
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "Data: scikit-learn digits, 1797 pictures of 8×8 = 64 features, 10 classes",
+        "Split: test_size=0.2 (360 test / 1437 train), seed 0",
+        "Model: k-nearest neighbors, k=5, uniform votes, euclidean",
+        "Accuracy: 0.975 (351 of 360 test digits right)",
+    ]
+
+
+def test_train_k1_json():
+    result = run("train", "--k", "1", "--json")
+    out = json.loads(result.output)
+    assert out["accuracy"] == 0.9888888888888889
+    assert out["n_correct"] == 356 and out["n_test"] == 360 and out["n_train"] == 1437
+    assert out["config"] == {
+        "data": "digits",
+        "k": 1,
+        "metric": "euclidean",
+        "seed": 0,
+        "stratify": False,
+        "test_size": 0.2,
+        "weights": "uniform",
+    }
+    assert out["per_class_accuracy"]["9"] == 39 / 41
+    assert out["version"] == "0.1.0"
+
+
+def test_train_count_test_size_and_stratify():
+    out = json.loads(run("train", "--test-size", "300", "--stratify", "--json").output)
+    assert out["n_test"] == 300 and out["config"]["stratify"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--test-size", "0"], "test_size=0 test rows is impossible"),
+        (["--test-size", "1.0"], "test_size=1 is outside (0, 1)"),
+        (["--test-size", "5000"], "use a count between 1 and 1796"),
+        (["--test-size", "abc"], "'abc' is not a number"),
+        (["--k", "0"], "k must be a whole number of at least 1"),
+        (["--k", "2000"], "k=2000 is larger than the 1437 training rows"),
+        (["--metric", "hamming"], "'hamming' is not one of"),
+        (["--save", "no/such/folder/m.npz"], "the folder 'no/such/folder' does not"),
+        (["--data", "nope"], "Unknown data 'nope'"),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_line(args, message):
+    result = CliRunner().invoke(main, ["train", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_save_and_never_overwrite(tmp_path):
+    target = tmp_path / "model.npz"
+    assert run("train", "--k", "3", "--save", str(target)).exit_code == 0
+    assert load_model(target).k == 3
+    before = target.read_bytes()
+    result = CliRunner().invoke(main, ["train", "--k", "1", "--save", str(target)])
+    assert result.exit_code == 2 and "already exists" in result.output
+    assert target.read_bytes() == before
+    assert run("train", "--k", "1", "--save", str(target), "--force").exit_code == 0
+    assert load_model(target).k == 1
+
+
+def test_console_script_and_module_entry_points():
+    for cmd in (["digitlab"], [sys.executable, "-m", "digitlab"]):
+        proc = subprocess.run(
+            [*cmd, "train", "--k", "1"], capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "Accuracy: 0.9889 (356 of 360 test digits right)" in proc.stdout
+
+
+def test_user_error_in_a_real_process_has_no_traceback():
+    proc = subprocess.run(
+        [sys.executable, "-m", "digitlab", "train", "--k", "0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "Error: k must be a whole number of at least 1, got 0."
+    ]

@@ -1,0 +1,139 @@
+"""The exact neighbor ranking: tie rule, exactness, agreement with scikit-learn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
+from threadpoolctl import threadpool_limits
+
+from digitlab.errors import DigitlabError
+from digitlab.neighbors import kneighbors, vote
+
+
+def test_equal_distance_earlier_row_wins():
+    X = np.array([[2.0], [0.0], [1.0], [1.0], [3.0], [1.0]])
+    dist, ind = kneighbors(X, np.array([[1.0]]), 4)
+    assert ind.tolist() == [[2, 3, 5, 0]]
+    assert dist.tolist() == [[0.0, 0.0, 0.0, 1.0]]
+
+
+def test_ties_beyond_candidate_depth_are_resolved_by_row():
+    # 40 rows all at the same distance: the candidate shortcut cannot see them all.
+    rng = np.random.default_rng(0)
+    X = np.zeros((40, 3))
+    X[:, 0] = rng.permutation([1.0, -1.0] * 20)
+    dist, ind = kneighbors(X, np.zeros((1, 3)), 5)
+    assert ind.tolist() == [[0, 1, 2, 3, 4]]
+    assert np.all(dist == 1.0)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan", "cosine"])
+def test_matches_brute_force_reference(metric):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 7))
+    Q = rng.normal(size=(50, 7))
+    dist, ind = kneighbors(X, Q, 6, metric=metric)
+    ref = NearestNeighbors(n_neighbors=6, metric=metric, algorithm="brute").fit(X)
+    ref_dist, ref_ind = ref.kneighbors(Q)
+    assert np.array_equal(ind, ref_ind)
+    np.testing.assert_allclose(dist, ref_dist, rtol=1e-9, atol=1e-12)
+
+
+def test_integer_data_gives_exact_distances(digits):
+    X = digits.X[:500]
+    dist, ind = kneighbors(X, X[:40], 10)
+    direct = np.sqrt(((X[:40, None, :] - X[None, :, :]) ** 2).sum(-1))
+    order = np.lexsort((np.broadcast_to(np.arange(500), direct.shape), direct))
+    assert np.array_equal(ind, order[:, :10])
+    assert np.array_equal(dist, np.take_along_axis(direct, order[:, :10], 1))
+
+
+def test_exclude_self_leaves_each_row_out(digits):
+    X = digits.X[:200]
+    _, ind = kneighbors(X, X, 3, exclude_self=True)
+    assert not np.any(ind == np.arange(200)[:, None])
+    _, ind_full = kneighbors(X, X, 4)
+    # Without exclusion the row itself comes first (no exact duplicates here).
+    assert np.array_equal(ind_full[:, 0], np.arange(200))
+
+
+def test_small_blocks_give_the_same_ranking(digits):
+    X = digits.X
+    a = kneighbors(X, X[:300], 7)
+    b = kneighbors(X, X[:300], 7, block_bytes=1)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_k_out_of_range_is_a_clear_error():
+    with pytest.raises(DigitlabError, match="choose k between 1 and 3"):
+        kneighbors(np.zeros((3, 2)), np.zeros((1, 2)), 4)
+
+
+def test_equal_votes_go_to_smallest_label():
+    labels = np.array([[3, 1, 3, 1]])
+    proba, pred = vote(labels, np.ones((1, 4)), 5)
+    assert pred.tolist() == [1]
+    assert proba.tolist() == [[0.0, 0.5, 0.0, 0.5, 0.0]]
+
+
+def test_distance_weights_zero_distance_takes_the_vote():
+    labels = np.array([[2, 0, 0]])
+    proba, pred = vote(labels, np.array([[0.0, 1.0, 1.0]]), 3, "distance")
+    assert pred.tolist() == [2]
+    assert proba.tolist() == [[0.0, 0.0, 1.0]]
+
+
+def _agreement(digits, n_splits, ks, weights="uniform"):
+    from digitlab import KNN
+
+    same = total = 0
+    disagreements = []
+    for seed in range(n_splits):
+        X_tr, X_te, y_tr, y_te = train_test_split(
+            digits.X, digits.y, test_size=0.2, random_state=seed
+        )
+        for k in ks:
+            ours = KNN(k, weights=weights).fit(X_tr, y_tr).predict(X_te)
+            ref = KNeighborsClassifier(n_neighbors=k, weights=weights)
+            theirs = ref.fit(X_tr, y_tr).predict(X_te)
+            same += int(np.sum(ours == theirs))
+            total += len(ours)
+            for i in np.flatnonzero(ours != theirs):
+                disagreements.append((X_tr, y_tr, X_te[i], k))
+    return same, total, disagreements
+
+
+def _is_tie_case(X_tr, y_tr, x, k):
+    """A disagreement is documented if the k-th distance is tied or votes tie."""
+    d = np.sqrt(((X_tr - x) ** 2).sum(1))
+    order = np.lexsort((np.arange(len(d)), d))
+    if k < len(d) and d[order[k - 1]] == d[order[k]]:
+        return True
+    counts = np.bincount(y_tr[order[:k]], minlength=10)
+    return np.sum(counts == counts.max()) > 1
+
+
+@pytest.mark.slow
+def test_agrees_with_sklearn_on_100_splits_k_1_to_15(digits):
+    same, total, disagreements = _agreement(digits, 100, range(1, 16))
+    assert total == 100 * 15 * 360
+    assert same / total >= 0.9999, (same, total)
+    assert all(_is_tie_case(*case) for case in disagreements)
+
+
+def test_same_results_with_1_and_2_threads(digits):
+    X = digits.X
+    rng = np.random.default_rng(3)
+    Xf = X + rng.normal(scale=0.01, size=X.shape)  # float data: the re-rank path
+    results = []
+    for n in (1, 2):
+        with threadpool_limits(limits=n):
+            results.append(
+                [kneighbors(A, A[:400], 9) for A in (X, Xf)]
+                + [kneighbors(Xf, Xf[:400], 9, metric="cosine")]
+            )
+    for (d1, i1), (d2, i2) in zip(*results, strict=True):
+        assert np.array_equal(i1, i2)
+        assert d1.tobytes() == d2.tobytes()
