@@ -15,6 +15,8 @@ from digitlab.data import Dataset, Split, load_data, load_digits
 from digitlab.errors import DigitlabError, DigitlabNotice
 from digitlab.model import KNN, load_model, save_model
 from digitlab.neighbors import kneighbors
+from digitlab.predict import PicturePredictions, default_model, predict_files
+from digitlab.preprocess import PIPELINES, prepare
 from digitlab.train import TrainResult, train
 
 __all__ = [
@@ -23,12 +25,17 @@ __all__ = [
     "DigitlabError",
     "DigitlabNotice",
     "KNN",
+    "PIPELINES",
+    "PicturePredictions",
     "Split",
     "TrainResult",
+    "default_model",
     "kneighbors",
     "load_data",
     "load_digits",
     "load_model",
+    "predict_files",
+    "prepare",
     "save_model",
     "train",
 ]

@@ -240,6 +240,101 @@ def train(data, test_size, seed, stratify, k, weights, metric, save, force, as_j
         click.echo(f"Model saved to {saved}")
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PATH",
+    help="A saved model (digitlab train --save); default: k=5 on the built-in digits.",
+)
+@click.option(
+    "--k",
+    "k",
+    type=int,
+    default=None,
+    help="How many nearest training digits vote (default: the model's k).",
+)
+@click.option(
+    "--show", is_flag=True, help="Print the 8×8 input the model sees, shaded."
+)
+@click.option(
+    "--show-input",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PNG",
+    help="Save the model inputs as a picture (one tile per file).",
+)
+@click.option("--force", is_flag=True, help="Allow --show-input to overwrite a file.")
+@json_option
+@friendly
+def predict(paths, model_path, k, show, show_input, force, as_json):
+    """Read the digit in your own pictures (PNG, JPEG, BMP, GIF, WebP).
+
+    \b
+    Each picture is prepared exactly the way the model's training digits were
+    (for the built-in digits: ink found, specks removed, the digit's box scaled
+    into a 32×32 bitmap, strokes redrawn to the training thickness, 4×4 blocks
+    counted), then the k nearest training digits vote. Folders are read in full.
+    A file that cannot be read gets one line; the others are still predicted;
+    the exit code is then 2.
+
+    \b
+    Examples:
+      digitlab predict my_seven.png scan.jpg drawings/
+      digitlab predict my_seven.png --show
+      digitlab predict drawings/ --model model.npz --json
+    """
+    from digitlab.model import load_model
+    from digitlab.predict import input_picture, predict_files
+
+    if show_input is not None:
+        _check_save_path(show_input, force)
+    model = load_model(model_path) if model_path else None
+    result = predict_files(paths, model, k=k)
+    if as_json:
+        echo_json(result.to_list())
+    else:
+        for line in result.lines(show=show):
+            click.echo(line)
+    if show_input is not None and result.results:
+        _write_png(input_picture(result), show_input, force)
+        if not as_json:
+            click.echo(f"Model input saved to {show_input}")
+    for _, message in result.failures:
+        click.echo(f"Error: {message}", err=True)
+    if result.failures:
+        sys.exit(EXIT_USER_ERROR)
+
+
+def _write_png(image, path, force: bool) -> None:
+    """Write a PIL image via a temporary file; never replace a file without force."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(path).parent
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".digitlab-", suffix=".png")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            image.save(fh, format="PNG")
+        if force:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise DigitlabError(
+                    f"{path!r} already exists; choose another name or add --force "
+                    "to overwrite it."
+                ) from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def _check_save_path(path, force: bool) -> None:
     """Refuse a bad --save path before any work is done."""
     from pathlib import Path

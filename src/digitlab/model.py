@@ -217,6 +217,44 @@ class KNN(ClassifierMixin, BaseEstimator):
         predicted = self._votes(X)[1]
         return self.classes_[predicted]
 
+    def prepare_pictures(self, pictures) -> np.ndarray:
+        """Prepare pictures the way this model's training digits were.
+
+        Parameters
+        ----------
+        pictures : iterable of str, Path, bytes, PIL.Image.Image or ndarray
+            Picture files or pictures (see :func:`digitlab.prepare`).
+
+        Returns
+        -------
+        ndarray of shape (n_pictures, n_features)
+            One row per picture, prepared with this model's ``pipeline``.
+        """
+        from digitlab.preprocess import prepare_many
+
+        if self.pipeline is None:
+            raise DigitlabError(
+                "This model does not know how its training digits were prepared "
+                "(pipeline=None), so it cannot read pictures; fit it with "
+                "KNN(pipeline='uci8x8') on the built-in digits."
+            )
+        return prepare_many(pictures, self.pipeline)
+
+    def predict_pictures(self, pictures) -> np.ndarray:
+        """The digit in each picture (prepared with this model's ``pipeline``).
+
+        Examples
+        --------
+        >>> import numpy as np, digitlab
+        >>> data = digitlab.load_digits()
+        >>> model = digitlab.KNN(pipeline="uci8x8").fit(data.X, data.y)
+        >>> paper = np.full((120, 90), 255, dtype=np.uint8)
+        >>> paper[10:110, 40:50] = 0  # a black bar
+        >>> model.predict_pictures([paper]).tolist()
+        [1]
+        """
+        return self.predict(self.prepare_pictures(pictures))
+
     def save(self, path, *, force: bool = False, metadata: dict | None = None):
         """Write this fitted model to ``path`` (see :func:`save_model`)."""
         return save_model(self, path, force=force, metadata=metadata)

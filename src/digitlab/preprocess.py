@@ -1,0 +1,557 @@
+"""Pictures to model input: the same preparation for training and user pictures.
+
+A model trained on 8×8 digits only understands a picture prepared exactly the way
+its training digits were. Each kind of training data has one named *pipeline*,
+stored in the model file (``KNN(pipeline=...)``) and applied to every picture the
+model is asked about:
+
+``uci8x8``
+    scikit-learn's built-in digits. They come from the UCI optdigits
+    preprocessing of NIST forms: the writer's digit as a 32×32 normalized bitmap,
+    divided into 4×4 blocks, each block's count of ink pixels (0..16) one
+    feature. The statistics of the 1,797 digits show how those bitmaps were
+    normalized, and :func:`prepare` reproduces it:
+
+    * every digit fills the full height (all 1,797 have ink in rows 0 and 7);
+    * it is at most about 20 of the 32 pixels wide, centered (column 0 is
+      empty in 99.9 % of the digits, ink starts in column 1 and ends in column
+      6), narrow digits such as a 1 keep their aspect ratio;
+    * the stroke width is normalized so that every digit has about the same
+      number of ink pixels: 312 of 1,024 on average (standard deviation 34),
+      whatever the digit (a 1 has 311, an 8 has 330).
+
+``mnist28``
+    MNIST-style data: the digit's box scaled to fit 20×20 keeping its aspect
+    ratio, centered by its center of mass in a 28×28 picture, gray levels 0..255.
+
+Ink is found on any background: dark ink on light paper, light chalk on a dark
+board, colored ink, or a transparent canvas (alpha). JPEG speckle and specks of
+dirt are removed before the digit's box is measured.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from digitlab.errors import DigitlabError
+
+__all__ = [
+    "PIPELINES",
+    "MAX_PIXELS",
+    "PICTURE_SUFFIXES",
+    "prepare",
+    "prepare_many",
+    "pipeline_shape",
+    "load_ink",
+    "render_digit",
+]
+
+#: Pictures with more pixels than this are refused (decompression-bomb guard).
+MAX_PIXELS = 40_000_000
+
+#: File name endings ``digitlab predict`` looks for inside folders.
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+
+_MAX_FILE_BYTES = 256 * 1024 * 1024
+
+# Pictures larger than this (longest side) are shrunk before ink detection: a
+# digit needs far fewer pixels, and it keeps preparation fast on phone photos.
+_WORK_SIDE = 512
+
+# uci8x8: the 32×32 bitmap, the digit's box inside it and its ink content.
+_UCI_SIDE = 32
+_UCI_BOX_HEIGHT = 32
+_UCI_BOX_WIDTH = 20
+_UCI_TARGET_INK = 312
+_UCI_SCALE = 2  # drawn at 64×64, then each 2×2 cell becomes one bitmap pixel
+
+
+@dataclass(frozen=True)
+class _Pipeline:
+    name: str
+    shape: tuple[int, int]
+    description: str
+
+
+PIPELINES = {
+    "uci8x8": _Pipeline(
+        "uci8x8",
+        (8, 8),
+        "UCI optdigits: 32×32 normalized bitmap, 4×4 block ink counts 0..16",
+    ),
+    "mnist28": _Pipeline(
+        "mnist28",
+        (28, 28),
+        "MNIST: 20×20 box keeping aspect, centered by mass in 28×28, 0..255",
+    ),
+}
+
+
+def pipeline_shape(pipeline: str) -> tuple[int, int]:
+    """The picture shape of a pipeline's output, e.g. ``(8, 8)`` for ``uci8x8``."""
+    return _check_pipeline(pipeline).shape
+
+
+def _check_pipeline(pipeline) -> _Pipeline:
+    try:
+        return PIPELINES[pipeline]
+    except (KeyError, TypeError):
+        names = ", ".join(repr(n) for n in PIPELINES)
+        raise DigitlabError(
+            f"Unknown picture preparation {pipeline!r}; use one of {names}."
+        ) from None
+
+
+# ---------------------------------------------------------------------------
+# Reading pictures
+
+
+def _name(picture) -> str:
+    if isinstance(picture, (str, os.PathLike)):
+        return str(picture)
+    return "the picture"
+
+
+def _open_image(picture):
+    """A fully loaded PIL image from a path, bytes or a PIL image."""
+    from PIL import Image, UnidentifiedImageError
+
+    if isinstance(picture, Image.Image):
+        _check_pixels(picture.size[0] * picture.size[1], _name(picture))
+        return picture
+    if isinstance(picture, (bytes, bytearray)):
+        source, name = io.BytesIO(picture), "the picture"
+        if len(picture) == 0:
+            raise DigitlabError("The picture is empty (0 bytes); send a picture file.")
+    else:
+        path = Path(picture)
+        name = str(picture)
+        if not path.exists():
+            raise DigitlabError(f"{name}: no such file; check the path.")
+        if path.is_dir():
+            raise DigitlabError(f"{name} is a folder, not a picture file.")
+        if path.stat().st_size == 0:
+            raise DigitlabError(
+                f"{name} is an empty file (0 bytes); give a PNG, JPEG, BMP, GIF "
+                "or WebP picture."
+            )
+        if path.stat().st_size > _MAX_FILE_BYTES:
+            raise DigitlabError(_too_big(name))
+        # Read the bytes and close the file at once: nothing stays open, even
+        # when decoding fails half way.
+        source = io.BytesIO(path.read_bytes())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(source)
+            _check_pixels(image.size[0] * image.size[1], name)
+            image.load()
+        except DigitlabError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise DigitlabError(_too_big(name)) from None
+        except UnidentifiedImageError:
+            raise DigitlabError(
+                f"{name} is not a picture Pillow can read; give a PNG, JPEG, BMP, "
+                "GIF or WebP file."
+            ) from None
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise DigitlabError(
+                f"{name} could not be read as a picture ({exc}); it may be "
+                "truncated or damaged."
+            ) from None
+    return image
+
+
+def _too_big(name: str) -> str:
+    return (
+        f"{name} is too large (over {MAX_PIXELS:,} pixels) to be a picture of "
+        "one digit; crop or shrink it first."
+    )
+
+
+def _check_pixels(n_pixels: int, name: str) -> None:
+    if n_pixels > MAX_PIXELS:
+        raise DigitlabError(_too_big(name))
+
+
+def _image_to_array(image) -> tuple[np.ndarray, np.ndarray | None]:
+    """RGB floats in 0..1 of shape (h, w, 3), and alpha in 0..1 or None."""
+    from PIL import Image
+
+    if getattr(image, "n_frames", 1) > 1:
+        image.seek(0)
+    if max(image.size) > _WORK_SIDE:
+        image = image.copy()
+        if image.mode not in ("RGB", "RGBA", "L", "LA"):
+            image = image.convert("RGBA")
+        image.thumbnail((_WORK_SIDE, _WORK_SIDE), Image.Resampling.BOX)
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    if image.mode == "I;16" or image.mode == "I":
+        a = np.asarray(image, dtype=np.float64)
+        top = max(a.max(), 1.0)
+        return np.repeat((a / top)[..., None], 3, axis=2), None
+    rgba = np.asarray(image.convert("RGBA"), dtype=np.float64) / 255.0
+    alpha = rgba[..., 3] if has_alpha else None
+    return rgba[..., :3], alpha
+
+
+def _array_to_rgb(a: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+    a = np.asarray(a)
+    if a.dtype == bool:
+        a = a.astype(np.float64)
+    if not np.issubdtype(a.dtype, np.number):
+        raise DigitlabError(
+            f"{name} is an array of {a.dtype}; give numbers (gray levels or RGB)."
+        )
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
+        raise DigitlabError(
+            f"{name} has shape {a.shape}; give a picture of shape (height, width), "
+            "(height, width, 3) or (height, width, 4)."
+        )
+    if a.size == 0 or min(a.shape[:2]) < 1:
+        raise DigitlabError(f"{name} is an empty array; give a picture.")
+    _check_pixels(a.shape[0] * a.shape[1], name)
+    a = a.astype(np.float64)
+    if not np.all(np.isfinite(a)):
+        raise DigitlabError(f"{name} contains NaN or inf; give finite gray levels.")
+    # Floats in 0..1 are read as such; anything larger as 0..255 (or 16-bit).
+    top = a.max()
+    scale = 1.0 if top <= 1.0 else (255.0 if top <= 255.0 else 65535.0)
+    a = np.clip(a / scale, 0.0, 1.0)
+    if a.ndim == 2:
+        return np.repeat(a[..., None], 3, axis=2), None
+    alpha = a[..., 3] if a.shape[2] == 4 else None
+    return a[..., :3], alpha
+
+
+def _otsu(values: np.ndarray) -> float:
+    """Otsu's threshold of values in 0..1 (256 bins)."""
+    hist, edges = np.histogram(values, bins=256, range=(0.0, 1.0))
+    hist = hist.astype(np.float64)
+    centers = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(hist)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(hist * centers)
+    mean0 = np.divide(m0, w0, out=np.zeros_like(m0), where=w0 > 0)
+    mean1 = np.divide(m0[-1] - m0, w1, out=np.zeros_like(m0), where=w1 > 0)
+    between = w0 * w1 * (mean0 - mean1) ** 2
+    return float(edges[int(np.argmax(between)) + 1])
+
+
+def load_ink(picture) -> np.ndarray:
+    """How much ink each pixel holds, 0 (paper) to 1 (ink), for any background.
+
+    Parameters
+    ----------
+    picture : str, Path, bytes, PIL.Image.Image or ndarray
+        A picture file, its bytes, a PIL image, or an array of gray levels
+        (h, w) or colors (h, w, 3|4), floats in 0..1 or integers in 0..255.
+
+    Returns
+    -------
+    ndarray of shape (h, w)
+        The ink map. With a transparent canvas (an alpha channel that is not
+        fully opaque) ink is what was painted; otherwise ink is whatever differs
+        from the paper, whose color is read from the picture's border, so dark
+        ink on light paper and light chalk on a dark board both work.
+    """
+    name = _name(picture)
+    if isinstance(picture, np.ndarray):
+        rgb, alpha = _array_to_rgb(picture, name)
+    else:
+        rgb, alpha = _image_to_array(_open_image(picture))
+    if alpha is not None and alpha.min() < 0.5 and alpha.max() > 0.5:
+        # A transparent canvas: paint is where the canvas is covered. Paint of
+        # the same color as an opaque paper region does not count as ink.
+        ink = alpha.copy()
+    else:
+        ink = _contrast(rgb)
+    return ink
+
+
+def _contrast(rgb: np.ndarray) -> np.ndarray:
+    """Difference from the paper color (the median of the border), 0..1."""
+    h, w = rgb.shape[:2]
+    band = max(1, min(h, w) // 20)
+    border = np.concatenate(
+        [
+            rgb[:band].reshape(-1, 3),
+            rgb[-band:].reshape(-1, 3),
+            rgb[:, :band].reshape(-1, 3),
+            rgb[:, -band:].reshape(-1, 3),
+        ]
+    )
+    paper = np.median(border, axis=0)
+    return np.abs(rgb - paper).max(axis=2)
+
+
+def _ink_mask(ink: np.ndarray, name: str) -> np.ndarray:
+    """The digit's ink pixels: thresholded, speckle and specks removed."""
+    top = float(np.percentile(ink, 99.9)) if ink.size > 1000 else float(ink.max())
+    if top < 0.12:
+        raise DigitlabError(
+            f"{name} looks blank: no ink found (nothing differs from the paper); "
+            "give a picture with a digit on it."
+        )
+    level = _otsu(np.clip(ink / top, 0, 1)) * top
+    level = min(max(level, 0.35 * top), 0.65 * top)
+    mask = ink > level
+    # Each speck of JPEG noise or dirt is a small separate component; the strokes
+    # of the digit are large ones. Drop every component far smaller than the
+    # largest, and those too small to be a stroke.
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    if n > 1:
+        sizes = np.bincount(labels.ravel())[1:]
+        keep = sizes >= max(0.05 * sizes.max(), 1e-4 * mask.size)
+        mask = keep[labels - 1] & (labels > 0)
+    if mask.sum() == 0:
+        raise DigitlabError(
+            f"{name} looks blank: no ink found; give a picture with a digit on it."
+        )
+    return mask
+
+
+def _crop(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    return a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _resize(a: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize a float map with area-aware interpolation (shrinking or growing)."""
+    from PIL import Image
+
+    image = Image.fromarray(a.astype(np.float32), mode="F")
+    small = width < a.shape[1] or height < a.shape[0]
+    method = Image.Resampling.BOX if small else Image.Resampling.BILINEAR
+    return np.asarray(image.resize((width, height), method), dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------
+# Stroke thickness
+
+
+def _thin(mask: np.ndarray) -> np.ndarray:
+    """Zhang-Suen thinning: the one-pixel-wide skeleton of a binary picture."""
+    img = np.pad(mask.astype(np.uint8), 1)
+    while True:
+        changed = False
+        for step in (0, 1):
+            p = np.pad(img, 1)
+            p2, p3, p4 = p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:]
+            p5, p6, p7 = p[2:, 2:], p[2:, 1:-1], p[2:, :-2]
+            p8, p9 = p[1:-1, :-2], p[:-2, :-2]
+            ring = [p2, p3, p4, p5, p6, p7, p8, p9, p2]
+            b = p2 + p3 + p4 + p5 + p6 + p7 + p8 + p9
+            a = sum((ring[i] == 0) & (ring[i + 1] == 1) for i in range(8))
+            if step == 0:
+                side = (p2 * p4 * p6 == 0) & (p4 * p6 * p8 == 0)
+            else:
+                side = (p2 * p4 * p8 == 0) & (p2 * p6 * p8 == 0)
+            remove = (img == 1) & (b >= 2) & (b <= 6) & (a == 1) & side
+            if remove.any():
+                img[remove] = 0
+                changed = True
+        if not changed:
+            break
+    skeleton = img[1:-1, 1:-1].astype(bool)
+    return skeleton if skeleton.any() else mask
+
+
+def _bitmap_counts(hi: np.ndarray, scale: int) -> np.ndarray:
+    """High-resolution binary picture -> 32×32 bitmap (majority of each cell)."""
+    side = hi.shape[0] // scale
+    cells = hi.reshape(side, scale, side, scale).mean(axis=(1, 3))
+    return cells >= 0.5
+
+
+def _with_ink(skeleton: np.ndarray, target: int, scale: int) -> np.ndarray:
+    """Redraw a skeleton with the pen whose 32×32 bitmap has ``target`` ink pixels."""
+    distance = ndimage.distance_transform_edt(~skeleton)
+    lo, hi = 0.0, float(skeleton.shape[0])
+    for _ in range(20):
+        mid = (lo + hi) / 2
+        if _bitmap_counts(distance <= mid, scale).sum() < target:
+            lo = mid
+        else:
+            hi = mid
+    below = _bitmap_counts(distance <= lo, scale)
+    above = _bitmap_counts(distance <= hi, scale)
+    if abs(int(below.sum()) - target) < abs(int(above.sum()) - target):
+        return below
+    return above
+
+
+# ---------------------------------------------------------------------------
+# The pipelines
+
+
+def _uci_bitmap(mask: np.ndarray) -> np.ndarray:
+    """A digit's ink mask -> the 32×32 normalized bitmap of the UCI digits."""
+    digit = _crop(mask.astype(np.float64), mask)
+    h, w = digit.shape
+    s = _UCI_SCALE
+    side = _UCI_SIDE * s
+    box_h = _UCI_BOX_HEIGHT * s
+    box_w = int(round(min(_UCI_BOX_WIDTH * s, max(1.0, w * box_h / h))))
+    hi = _resize(digit, box_w, box_h) >= 0.5
+    canvas = np.zeros((side, side), dtype=bool)
+    left = (side - box_w) // 2
+    top = (side - box_h) // 2
+    canvas[top : top + box_h, left : left + box_w] = hi
+    if not canvas.any():
+        canvas[top : top + box_h, left : left + box_w] = (
+            _resize(digit, box_w, box_h) > 0
+        )
+    return _with_ink(_thin(canvas), _UCI_TARGET_INK, s)
+
+
+def _uci8x8(mask: np.ndarray) -> np.ndarray:
+    bitmap = _uci_bitmap(mask)
+    return bitmap.reshape(8, 4, 8, 4).sum(axis=(1, 3)).astype(np.float64)
+
+
+def _mnist28(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    level = ink[mask].min()
+    gray = np.where(mask, ink, 0.0)
+    gray = np.clip(gray / max(float(np.percentile(ink[mask], 90)), level), 0, 1)
+    digit = _crop(gray, mask)
+    h, w = digit.shape
+    f = 20.0 / max(h, w)
+    nh, nw = max(1, round(h * f)), max(1, round(w * f))
+    small = np.clip(_resize(digit, nw, nh), 0, 1)
+    canvas = np.zeros((28, 28))
+    top, left = (28 - nh) // 2, (28 - nw) // 2
+    canvas[top : top + nh, left : left + nw] = small
+    cy, cx = ndimage.center_of_mass(canvas)
+    # Whole-pixel shift, as MNIST did: gray levels stay what they were.
+    dy, dx = int(round(13.5 - cy)), int(round(13.5 - cx))
+    shifted = ndimage.shift(canvas, (dy, dx), order=0, mode="constant")
+    return np.clip(np.round(shifted * 255.0), 0, 255)
+
+
+def prepare(picture, pipeline: str = "uci8x8") -> np.ndarray:
+    """Prepare one picture exactly the way a model's training digits were.
+
+    Parameters
+    ----------
+    picture : str, Path, bytes, PIL.Image.Image or ndarray
+        A picture file (PNG, JPEG, BMP, GIF, WebP...), its bytes, a PIL image,
+        or an array of gray levels (h, w) or colors (h, w, 3|4).
+    pipeline : {"uci8x8", "mnist28"}
+        The preparation of the model's training data (``model.pipeline``).
+
+    Returns
+    -------
+    ndarray of shape (n_features,)
+        One flat row, ready for ``model.predict``: 64 ink counts 0..16 for
+        ``uci8x8``, 784 gray levels 0..255 for ``mnist28``.
+
+    Raises
+    ------
+    DigitlabError
+        The picture is not a picture, an empty file, blank (no ink), or too
+        large; the message names it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> paper = np.full((100, 80), 255, dtype=np.uint8)
+    >>> paper[10:90, 36:44] = 0  # a thick black vertical bar: a 1
+    >>> prepare(paper).reshape(8, 8)[:, 3:5].min() > 0
+    True
+    """
+    spec = _check_pipeline(pipeline)
+    name = _name(picture)
+    ink = load_ink(picture)
+    mask = _ink_mask(ink, name)
+    if spec.name == "uci8x8":
+        return _uci8x8(mask).ravel()
+    return _mnist28(ink, mask).ravel()
+
+
+def prepare_many(pictures, pipeline: str = "uci8x8") -> np.ndarray:
+    """:func:`prepare` for several pictures: one row each, shape (n, n_features)."""
+    rows = [prepare(p, pipeline) for p in pictures]
+    if not rows:
+        n = int(np.prod(pipeline_shape(pipeline)))
+        return np.empty((0, n))
+    return np.vstack(rows)
+
+
+def render_digit(
+    image8x8,
+    *,
+    size: int = 256,
+    pen: float = 1.0,
+    ink=(0, 0, 0),
+    paper=(255, 255, 255),
+    alpha: bool = False,
+) -> np.ndarray:
+    """Draw an 8×8 training digit back as a large picture (the parity check).
+
+    The 4×4 block counts are smoothed into a 32×32 bitmap with the right number
+    of ink pixels per block, scaled up to ``size`` pixels and drawn with a pen
+    ``pen`` times as thick as the original strokes.
+
+    Parameters
+    ----------
+    image8x8 : array-like of shape (8, 8) or (64,)
+        Ink counts 0..16 (a row of ``digits.data``).
+    size : int
+        Side of the square picture in pixels.
+    pen : float
+        Stroke thickness relative to the training digit (0.5: a thin pen).
+    ink, paper : tuple of 3 ints
+        Colors (RGB 0..255).
+    alpha : bool
+        Draw on a transparent canvas (RGBA, paper fully transparent).
+
+    Returns
+    -------
+    ndarray of uint8, shape (size, size, 3) or (size, size, 4)
+    """
+    counts = np.asarray(image8x8, dtype=np.float64).reshape(8, 8)
+    # Bilinear density over the 32×32 bitmap, then the brightest pixels of each
+    # block turned on until the block holds its count.
+    density = ndimage.zoom(counts / 16.0, 4, order=1, mode="nearest")
+    bitmap = np.zeros((32, 32), dtype=bool)
+    for r in range(8):
+        for c in range(8):
+            n = int(round(counts[r, c]))
+            if n:
+                block = density[4 * r : 4 * r + 4, 4 * c : 4 * c + 4].ravel()
+                on = np.argsort(-block, kind="stable")[:n]
+                cell = np.zeros(16, dtype=bool)
+                cell[on] = True
+                bitmap[4 * r : 4 * r + 4, 4 * c : 4 * c + 4] = cell.reshape(4, 4)
+    margin = size // 8
+    inner = size - 2 * margin
+    big = _resize(bitmap.astype(np.float64), inner, inner) >= 0.5
+    if pen != 1.0:
+        skeleton = _thin(big)
+        width = max(big.sum() / max(skeleton.sum(), 1), 1.0)
+        big = ndimage.distance_transform_edt(~skeleton) <= width * pen / 2
+    mask = np.zeros((size, size), dtype=bool)
+    mask[margin : margin + inner, margin : margin + inner] = big
+    if alpha:
+        out = np.zeros((size, size, 4), dtype=np.uint8)
+        out[mask, :3] = ink
+        out[mask, 3] = 255
+        return out
+    out = np.empty((size, size, 3), dtype=np.uint8)
+    out[:] = paper
+    out[mask] = ink
+    return out

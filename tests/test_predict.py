@@ -1,0 +1,158 @@
+"""digitlab predict: the default model, drawn fixtures, the command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+import digitlab
+from digitlab import DigitlabError, default_model, predict_files
+from digitlab.cli import main
+
+DRAWN = Path(__file__).resolve().parent / "fixtures" / "drawn"
+FIXTURE_FLOOR = 0.80  # measured 0.83 on the 100 drawn pictures
+
+
+def label_of(path) -> int:
+    return int(Path(path).name[0])
+
+
+@pytest.fixture()
+def three_files(tmp_path):
+    for name in ("7_s0_paper.png", "1_s1_chalk.png", "2_s0_blue.jpg"):
+        shutil.copy(DRAWN / name, tmp_path / name)
+    return tmp_path
+
+
+def test_default_model_is_fresh_each_call(digits):
+    a, b = default_model(), default_model()
+    assert a is not b and a.pipeline == "uci8x8" and a.k == 5
+    assert a.n_features_in_ == 64
+    a.set_params(k=1)
+    assert b.k == 5
+
+
+def test_fixture_accuracy_floor():
+    files = sorted(DRAWN.iterdir())
+    pictures = [f for f in files if f.suffix in (".png", ".jpg")]
+    assert len(pictures) == 100
+    assert sum(f.suffix == ".jpg" for f in pictures) == 40
+    predicted = default_model().predict_pictures(pictures)
+    truth = np.array([label_of(f) for f in pictures])
+    assert np.mean(predicted == truth) >= FIXTURE_FLOOR
+
+
+def test_predict_pictures_needs_a_pipeline(digits):
+    model = digitlab.KNN().fit(digits.X, digits.y)
+    with pytest.raises(DigitlabError, match="pipeline=None"):
+        model.predict_pictures([DRAWN / "7_s0_paper.png"])
+
+
+def test_predict_files_votes_and_confidence(three_files):
+    result = predict_files([three_files], k=5)
+    assert [Path(r.file).name for r in result.results] == [
+        "1_s1_chalk.png",
+        "2_s0_blue.jpg",
+        "7_s0_paper.png",
+    ]
+    for r in result.results:
+        assert sorted(r.votes) == [str(d) for d in range(10)]
+        assert sum(r.votes.values()) == 5
+        assert r.confidence == r.votes[str(r.digit)] / 5
+    assert [r.digit for r in result.results] == [1, 2, 7]
+    assert result.failures == []
+
+
+def test_cli_lines_and_json(three_files):
+    runner = CliRunner()
+    seven = three_files / "7_s0_paper.png"
+    out = runner.invoke(main, ["predict", str(seven)])
+    assert out.exit_code == 0
+    model = default_model()
+    _, ind = model.kneighbors(model.prepare_pictures([seven]))
+    counts = np.bincount(model.classes_[model._y[ind[0]]], minlength=10)
+    ranked = sorted((-n, d) for d, n in enumerate(counts) if n)
+    votes = ", ".join(f"{d} ×{-n}" for n, d in ranked)
+    assert out.output == f"{seven}  7  (votes: {votes})\n"
+    out = runner.invoke(main, ["predict", str(three_files), "--json", "--k", "3"])
+    assert out.exit_code == 0
+    data = json.loads(out.output)
+    assert [Path(d["file"]).name[0] for d in data] == ["1", "2", "7"]
+    assert [d["digit"] for d in data] == [1, 2, 7]
+    assert all(sorted(d) == ["confidence", "digit", "file", "votes"] for d in data)
+    assert all(sum(d["votes"].values()) == 3 for d in data)
+
+
+def test_cli_show_prints_the_grid(three_files):
+    out = CliRunner().invoke(
+        main, ["predict", str(three_files / "1_s1_chalk.png"), "--show"]
+    )
+    lines = out.output.splitlines()
+    assert len(lines) == 9
+    assert all(len(line) == 16 for line in lines[:8])
+    grid = digitlab.prepare(three_files / "1_s1_chalk.png").reshape(8, 8)
+    # Full-ink cells are drawn with the darkest shade, paper with blanks.
+    assert (np.array([list(line[::2]) for line in lines[:8]]) == "█").sum() == (
+        grid >= 14
+    ).sum()
+    assert lines[8].endswith("1  (votes: 1 ×5)")
+
+
+def test_cli_show_input_writes_png_and_never_overwrites(three_files, tmp_path):
+    png = tmp_path / "input.png"
+    args = ["predict", str(three_files / "7_s0_paper.png"), "--show-input", str(png)]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0
+    image = Image.open(png)
+    assert image.size == (128, 128)
+    grid = digitlab.prepare(three_files / "7_s0_paper.png").reshape(8, 8)
+    expected = 255 - np.round(grid / 16 * 255)
+    assert np.array_equal(np.asarray(image)[::16, ::16], expected.astype(np.uint8))
+    png.write_bytes(b"mine")
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 2 and "already exists" in out.output
+    assert png.read_bytes() == b"mine"
+    out = CliRunner().invoke(main, [*args, "--force"])
+    assert out.exit_code == 0 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_bad_files_one_line_each_others_predicted(three_files):
+    (three_files / "empty.png").write_bytes(b"")
+    (three_files / "notes.gif").write_text("not a picture")
+    Image.new("RGB", (40, 40), "white").save(three_files / "blank.bmp")
+    out = CliRunner().invoke(
+        main, ["predict", str(three_files), str(three_files / "missing.png")]
+    )
+    assert out.exit_code == 2
+    errors = [ln for ln in out.output.splitlines() if ln.startswith("Error:")]
+    assert len(errors) == 4
+    assert any("missing.png: no such file" in e for e in errors)
+    assert any("empty.png is an empty file" in e for e in errors)
+    assert any("notes.gif is not a picture" in e for e in errors)
+    assert any("blank.bmp looks blank" in e for e in errors)
+    predicted = [ln for ln in out.output.splitlines() if "(votes:" in ln]
+    assert len(predicted) == 3
+
+
+def test_cli_with_a_saved_model(three_files, tmp_path):
+    model_path = tmp_path / "m.npz"
+    runner = CliRunner()
+    assert runner.invoke(main, ["train", "--save", str(model_path)]).exit_code == 0
+    out = runner.invoke(
+        main, ["predict", str(three_files), "--model", str(model_path), "--json"]
+    )
+    assert out.exit_code == 0
+    data = json.loads(out.output)
+    saved = digitlab.load_model(model_path)  # 1,437 digits of the lesson's split
+    assert saved.pipeline == "uci8x8"
+    files = [d["file"] for d in data]
+    assert [d["digit"] for d in data] == saved.predict_pictures(files).tolist()
+    out = runner.invoke(main, ["predict", str(three_files), "--k", "5000"])
+    assert out.exit_code == 2
+    assert "k=5000 is larger than the model's 1797 training digits" in out.output
