@@ -11,6 +11,14 @@ import digitlab
 MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 
+@pytest.fixture(autouse=True)
+def _digitlab_home(tmp_path_factory, monkeypatch):
+    """Every test records its runs in a fresh folder, never in the user's home."""
+    home = tmp_path_factory.mktemp("digitlab-home")
+    monkeypatch.setenv("DIGITLAB_HOME", str(home))
+    return home
+
+
 @pytest.fixture(scope="session")
 def digits():
     return digitlab.load_digits()

@@ -17,6 +17,7 @@ from digitlab.model import KNN, load_model, save_model
 from digitlab.neighbors import kneighbors
 from digitlab.predict import PicturePredictions, default_model, predict_files
 from digitlab.preprocess import PIPELINES, prepare
+from digitlab.runs import Run, RunStore
 from digitlab.train import TrainResult, train
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "KNN",
     "PIPELINES",
     "PicturePredictions",
+    "Run",
+    "RunStore",
     "Split",
     "TrainResult",
     "default_model",

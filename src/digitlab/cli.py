@@ -8,10 +8,13 @@ and exit code 2; notices (:class:`~digitlab.errors.DigitlabNotice`) become a
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import sys
+import time
 import warnings
+from dataclasses import dataclass
 
 import click
 
@@ -161,6 +164,237 @@ def echo_json(obj) -> None:
     click.echo(json.dumps(obj, indent=2, sort_keys=True))
 
 
+# -- run history: recording ----------------------------------------------------
+
+#: Parameters that only say where output goes; a rerun leaves them out.
+OUTPUT_PARAMS = frozenset(
+    {"as_json", "runs_db", "no_record", "force", "save", "out", "output", "plot", "yes"}
+)
+_RECORDING_KEY = "digitlab.recording"
+# Set by `digitlab runs rerun`: runs are collected here instead of being stored.
+_RERUN_CAPTURE: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "digitlab_rerun_capture", default=None
+)
+
+
+@dataclass
+class _Recording:
+    started: float
+    runs_db: str | None
+    no_record: bool
+    pending: object = None
+
+
+def runs_db_option(command):
+    """``--runs-db PATH``: which run-history file to use."""
+    return click.option(
+        "--runs-db",
+        type=click.Path(dir_okay=False),
+        default=None,
+        metavar="PATH",
+        help="The run-history file (default: $DIGITLAB_HOME/runs.sqlite, else "
+        "~/.digitlab/runs.sqlite).",
+    )(command)
+
+
+def record_options(command):
+    """``--runs-db PATH`` and ``--no-record``; stores the run after the command.
+
+    Put it on any command whose result belongs in the run history, next to the
+    other option decorators, and call :func:`record_run` once the result is
+    computed::
+
+        @main.command()
+        @data_option
+        @json_option
+        @record_options
+        @friendly
+        def sweep(data, ..., as_json):
+            result = run_sweep(...)
+            record_run(data=dataset, config=result.config(), results=result.to_dict(),
+                       score=best.mean, score_std=best.std, seeds=seeds,
+                       summary="best ts=0.2 k=1 (20×)", reproduce=[...],
+                       result_type="digitlab.sweep:SweepResult")
+            ...print the result...
+
+    The command function does not receive ``runs_db`` / ``no_record``. The run is
+    written only after the command returns, so its own output is printed first: a
+    crash records nothing, and a history that cannot be written gives a clear
+    ``Error:`` (exit code 2) after the result was printed.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args, runs_db=None, no_record=False, **kwargs):
+        ctx = click.get_current_context()
+        recording = _Recording(time.perf_counter(), runs_db, no_record)
+        ctx.meta[_RECORDING_KEY] = recording
+        result = command(*args, **kwargs)
+        run = recording.pending
+        if run is None:
+            return result
+        capture = _RERUN_CAPTURE.get()
+        if capture is not None:
+            capture.append(run)
+        elif not no_record:
+            from digitlab.runs import RunStore
+
+            try:
+                with RunStore(runs_db) as store:
+                    store.add(run)
+            except DigitlabError as exc:
+                raise UserError(f"The run was not recorded: {exc}") from None
+        return result
+
+    wrapper = click.option(
+        "--no-record",
+        is_flag=True,
+        help="Do not keep this run in the run history.",
+    )(wrapper)
+    return runs_db_option(wrapper)
+
+
+def command_argv(ctx: click.Context | None = None, *, exclude=()) -> list[str]:
+    """The running command as arguments after ``digitlab``, every option explicit.
+
+    Built from the parsed values (defaults included), so it reproduces the run even
+    if a default changes later. Output-only options (:data:`OUTPUT_PARAMS` and
+    ``exclude``) are left out.
+    """
+    ctx = ctx or click.get_current_context()
+    names, c = [], ctx
+    while c.parent is not None:
+        names.append(c.info_name)
+        c = c.parent
+    argv = list(reversed(names))
+    skip = OUTPUT_PARAMS | set(exclude)
+    positional = []
+    for param in ctx.command.params:
+        if param.name in skip:
+            continue
+        value = ctx.params.get(param.name)
+        if isinstance(param, click.Argument):
+            values = value if param.nargs != 1 else [value]
+            positional.extend(_arg_text(v) for v in values if v is not None)
+            continue
+        if not isinstance(param, click.Option):
+            continue
+        opt = next((o for o in param.opts if o.startswith("--")), param.opts[0])
+        if param.is_flag and param.is_bool_flag:
+            if param.secondary_opts:
+                argv.append(opt if value else param.secondary_opts[0])
+            elif value:
+                argv.append(opt)
+        elif value is None:
+            continue
+        elif param.multiple:
+            for item in value:
+                argv.append(opt)
+                argv.extend(_arg_text(v) for v in _as_nargs(item, param.nargs))
+        else:
+            argv.append(opt)
+            argv.extend(_arg_text(v) for v in _as_nargs(value, param.nargs))
+    return argv + positional
+
+
+def _as_nargs(value, nargs: int):
+    return list(value) if nargs != 1 else [value]
+
+
+def _arg_text(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(_arg_text(v) for v in value)
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def record_run(
+    *,
+    config: dict,
+    results: dict,
+    data=None,
+    score: float | None = None,
+    score_std: float | None = None,
+    summary: str = "",
+    seeds=(),
+    files=(),
+    reproduce=None,
+    result_type: str | None = None,
+    argv=None,
+    exclude=(),
+    data_name: str | None = None,
+    data_fingerprint: str | None = None,
+) -> None:
+    """Hand the running command's result to the run history.
+
+    Call it from a command decorated with :func:`record_options`, once the result
+    is computed; it is written when the command returns (not at all with
+    ``--no-record``).
+
+    Parameters
+    ----------
+    config : dict
+        The full configuration (JSON-ready).
+    results : dict
+        Everything computed, JSON-ready; for sweeps and comparisons the whole
+        table, so ``digitlab runs show`` can redraw it.
+    data : Dataset, optional
+        Gives the data name and fingerprint (or pass ``data_name`` and
+        ``data_fingerprint``).
+    score, score_std : float, optional
+        The headline accuracy (higher is better) and its spread: what ``digitlab
+        runs`` shows and ``digitlab runs best`` ranks.
+    summary : str
+        A short configuration text for ``digitlab runs``, like ``ts=0.2 k=5 seed 0``.
+    seeds : sequence of int
+        Every seed used.
+    files : sequence of path
+        Files the command saved.
+    reproduce : list of str, optional
+        Arguments after ``digitlab`` that reproduce ``score`` (a sweep's best cell);
+        defaults to the whole command line.
+    result_type : str, optional
+        ``"module:Class"`` whose ``from_dict(results)`` rebuilds the result object
+        (with ``lines()``) for ``digitlab runs show``.
+    argv : list of str, optional
+        The command line after ``digitlab``; by default :func:`command_argv` builds
+        it from the parsed options, leaving out ``exclude`` and output options.
+    """
+    from digitlab.runs import new_run
+
+    ctx = click.get_current_context()
+    recording = ctx.meta.get(_RECORDING_KEY)
+    if recording is None:
+        raise RuntimeError("record_run() needs a command decorated @record_options")
+    names, c = [], ctx
+    while c.parent is not None:
+        names.append(c.info_name)
+        c = c.parent
+    recording.pending = new_run(
+        " ".join(reversed(names)),
+        argv=command_argv(ctx, exclude=exclude) if argv is None else argv,
+        reproduce=reproduce,
+        config=config,
+        results=results,
+        data=data,
+        data_name=data_name,
+        data_fingerprint=data_fingerprint,
+        seeds=seeds,
+        score=score,
+        score_std=score_std,
+        summary=summary,
+        result_type=result_type,
+        duration_s=time.perf_counter() - recording.started,
+        files=[str(_absolute(f)) for f in files],
+    )
+
+
+def _absolute(path):
+    from pathlib import Path
+
+    return Path(path).resolve()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="digitlab")
 def main():
@@ -185,6 +419,7 @@ def main():
 )
 @click.option("--force", is_flag=True, help="Allow --save to overwrite a file.")
 @json_option
+@record_options
 @friendly
 def train(data, test_size, seed, stratify, k, weights, metric, save, force, as_json):
     """Train and test a k-nearest-neighbors classifier: the lesson in one command.
@@ -229,6 +464,19 @@ def train(data, test_size, seed, stratify, k, weights, metric, save, force, as_j
                 "config": result.config(),
             },
         )
+    results = result.to_dict()
+    config = results.pop("config")
+    results.pop("version")
+    results["predictions"] = result.y_pred.tolist()
+    record_run(
+        data=dataset,
+        config=config,
+        results=results,
+        score=result.accuracy,
+        summary=train_summary(config),
+        seeds=[seed],
+        files=[saved] if saved else [],
+    )
     if as_json:
         out = result.to_dict()
         out["saved"] = str(saved) if saved else None
@@ -335,6 +583,18 @@ def _write_png(image, path, force: bool) -> None:
             os.unlink(tmp)
 
 
+def train_summary(config: dict) -> str:
+    """``ts=0.2 k=5 seed 0`` (+ what differs from the defaults) for ``runs``."""
+    parts = [f"ts={config['test_size']}", f"k={config['k']}", f"seed {config['seed']}"]
+    if config.get("weights", "uniform") != "uniform":
+        parts.append(config["weights"])
+    if config.get("metric", "euclidean") != "euclidean":
+        parts.append(config["metric"])
+    if config.get("stratify"):
+        parts.append("stratified")
+    return " ".join(parts)
+
+
 def _check_save_path(path, force: bool) -> None:
     """Refuse a bad --save path before any work is done."""
     from pathlib import Path
@@ -351,6 +611,284 @@ def _check_save_path(path, force: bool) -> None:
             f"{path!r} already exists; choose another name or add --force to "
             "overwrite it."
         )
+
+
+# -- run history: the `digitlab runs` commands -----------------------------------
+
+
+def _runs_filter_options(command):
+    for decorator in reversed(
+        [
+            click.option(
+                "--command",
+                "command_name",
+                default=None,
+                metavar="NAME",
+                help="Only runs of this command (train, sweep, ...).",
+            ),
+            click.option(
+                "--data",
+                default=None,
+                metavar="DATA",
+                help="Only runs on this data set (its name, e.g. digits).",
+            ),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+def _open_runs(runs_db):
+    from digitlab.runs import RunStore
+
+    return RunStore(runs_db, create=False)
+
+
+def _list_runs(command_name, data, limit, as_json, runs_db):
+    from digitlab.runs import format_score, format_table
+
+    with _open_runs(runs_db) as store:
+        runs = store.runs(command=command_name, data=data, limit=limit)
+        path = store.path
+    if as_json:
+        echo_json([r.to_dict() for r in runs])
+        return
+    if not runs:
+        click.echo(
+            f"No runs recorded in {path} yet."
+            if not (command_name or data)
+            else f"No matching runs in {path}."
+        )
+        return
+    rows = [
+        {
+            "id": r.id,
+            "when": r.when,
+            "command": r.command,
+            "data": r.data_name,
+            "config": r.summary,
+            "accuracy": format_score(r.score, r.score_std),
+        }
+        for r in runs
+    ]
+    for line in format_table(rows):
+        click.echo(line)
+
+
+@main.group(invoke_without_command=True)
+@_runs_filter_options
+@click.option("--limit", type=int, default=None, metavar="N", help="At most N runs.")
+@json_option
+@runs_db_option
+@click.pass_context
+@friendly
+def runs(ctx, command_name, data, limit, as_json, runs_db):
+    """The run history: every train, sweep, mistakes, predict and compare run.
+
+    \b
+    With no subcommand, lists the runs, newest first (same as `runs list`).
+    Runs are kept in $DIGITLAB_HOME/runs.sqlite (default ~/.digitlab/runs.sqlite);
+    every recording command takes --runs-db PATH and --no-record.
+
+    \b
+    Examples:
+      digitlab runs --limit 5
+      digitlab runs best
+      digitlab runs show 12
+      digitlab runs rerun 12
+    """
+    if ctx.invoked_subcommand is None:
+        _list_runs(command_name, data, limit, as_json, runs_db)
+
+
+@runs.command("list")
+@_runs_filter_options
+@click.option("--limit", type=int, default=None, metavar="N", help="At most N runs.")
+@json_option
+@runs_db_option
+@friendly
+def runs_list(command_name, data, limit, as_json, runs_db):
+    """List recorded runs, newest first."""
+    _list_runs(command_name, data, limit, as_json, runs_db)
+
+
+@runs.command("show")
+@click.argument("run_id", type=int, metavar="ID")
+@json_option
+@runs_db_option
+@friendly
+def runs_show(run_id, as_json, runs_db):
+    """Show one run in full and redraw its result from what was stored."""
+    from digitlab.runs import format_score, result_lines
+
+    with _open_runs(runs_db) as store:
+        run = store.get(run_id)
+    if as_json:
+        echo_json(run.to_dict())
+        return
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(run.versions.items()))
+    config = ", ".join(f"{k}={v}" for k, v in sorted(run.config.items()))
+    lines = [
+        f"Run #{run.id}: {run.command_line}",
+        f"When: {run.when} (took {run.duration_s:.2f} s)",
+        f"Data: {run.data_name} (fingerprint {run.data_fingerprint})",
+        f"Config: {config}",
+        f"Seeds: {', '.join(str(s) for s in run.seeds) or '-'}",
+        f"Versions: {versions}",
+        f"Score: {format_score(run.score, run.score_std)}",
+    ]
+    if run.reproduce != run.argv:
+        lines.append(f"Reproduce the score: {run.reproduce_line}")
+    if run.files:
+        lines.append(f"Files: {', '.join(run.files)}")
+    lines.append("Result:")
+    lines.extend("  " + line for line in result_lines(run))
+    for line in lines:
+        click.echo(line)
+
+
+@runs.command("best")
+@_runs_filter_options
+@json_option
+@runs_db_option
+@friendly
+def runs_best(command_name, data, as_json, runs_db):
+    """The best score per data set and command, with the line that reproduces it."""
+    from digitlab.runs import format_score
+
+    with _open_runs(runs_db) as store:
+        best = store.best(command=command_name, data=data)
+        path = store.path
+    if as_json:
+        echo_json([r.to_dict() for r in best])
+        return
+    if not best:
+        click.echo(f"No scored runs in {path} yet; run `digitlab train` first.")
+        return
+    names = [r.data_name for r in best]
+    for run in best:
+        on = run.data_name
+        if names.count(on) > len({r.command for r in best if r.data_name == on}):
+            on += f" (data {run.data_fingerprint})"
+        click.echo(
+            f"Best {run.command} on {on}: {format_score(run.score, run.score_std)} "
+            f"— run #{run.id}" + (f", {run.summary}" if run.summary else "")
+        )
+        click.echo(f"Reproduce: {run.reproduce_line}")
+
+
+@runs.command("rerun")
+@click.argument("run_id", type=int, metavar="ID")
+@runs_db_option
+@friendly
+def runs_rerun(run_id, runs_db):
+    """Run a recorded run again and say whether the result is identical.
+
+    The command line is the recorded one with every option explicit; the new run
+    is compared with the stored one (data fingerprint, configuration, every
+    result number) and is not added to the history. Exit code 1 when different.
+    """
+    from digitlab.runs import compare_results
+
+    with _open_runs(runs_db) as store:
+        old = store.get(run_id)
+    click.echo(f"Re-running run #{old.id}: {old.command_line}")
+    captured: list = []
+    token = _RERUN_CAPTURE.set(captured)
+    try:
+        main.main(args=list(old.argv), prog_name="digitlab", standalone_mode=False)
+    except click.ClickException as exc:
+        raise DigitlabError(
+            f"Re-running run #{old.id} failed: {exc.format_message()}"
+        ) from None
+    finally:
+        _RERUN_CAPTURE.reset(token)
+    if not captured:
+        raise DigitlabError(
+            f"Re-running run #{old.id} produced no result to compare; its command "
+            f"{old.command!r} does not record runs in this digitlab."
+        )
+    new = captured[-1]
+    changed = [
+        f"{name} {old.versions.get(name)} → {version}"
+        for name, version in sorted(new.versions.items())
+        if old.versions.get(name) != version
+    ]
+    if changed:
+        click.echo("Note: versions differ: " + ", ".join(changed))
+    differences = compare_results(old, new)
+    if not differences:
+        click.echo(
+            f"Identical: the result matches run #{old.id} exactly (same data "
+            f"fingerprint {old.data_fingerprint}, every result number equal)."
+        )
+        return
+    click.echo(f"Different from run #{old.id}:")
+    for line in differences[:20]:
+        click.echo(f"  {line}")
+    if len(differences) > 20:
+        click.echo(f"  ... and {len(differences) - 20} more")
+    sys.exit(1)
+
+
+@runs.command("export")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PATH",
+    help="Write the runs to this CSV file.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PATH",
+    help="Write the runs to this JSON file.",
+)
+@click.option("--force", is_flag=True, help="Allow overwriting an existing file.")
+@_runs_filter_options
+@runs_db_option
+@friendly
+def runs_export(csv_path, json_path, force, command_name, data, runs_db):
+    """Write the run history (oldest first) to a CSV or JSON file."""
+    if (csv_path is None) == (json_path is None):
+        raise DigitlabError(
+            "Give exactly one of --csv PATH or --json PATH to say where to export."
+        )
+    path, fmt = (csv_path, "csv") if csv_path is not None else (json_path, "json")
+    with _open_runs(runs_db) as store:
+        written = store.export(
+            path, format=fmt, force=force, command=command_name, data=data
+        )
+        count = len(store.runs(command=command_name, data=data))
+    click.echo(f"Exported {count} runs to {written}")
+
+
+@runs.command("delete")
+@click.argument("run_id", type=int, metavar="ID")
+@click.option("--yes", is_flag=True, help="Delete without asking.")
+@runs_db_option
+@friendly
+def runs_delete(run_id, yes, runs_db):
+    """Delete one run from the history (asks first unless --yes)."""
+    from digitlab.runs import format_score
+
+    with _open_runs(runs_db) as store:
+        run = store.get(run_id)
+        question = (
+            f"Delete run #{run.id}: {run.command} on {run.data_name}, "
+            f"{format_score(run.score, run.score_std)}"
+            + (f", {run.summary}" if run.summary else "")
+            + "?"
+        )
+        if not yes and not click.confirm(question):
+            click.echo("Nothing deleted.")
+            return
+        store.delete(run_id)
+    click.echo(f"Deleted run #{run_id}.")
 
 
 if __name__ == "__main__":  # pragma: no cover

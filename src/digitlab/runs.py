@@ -1,0 +1,870 @@
+"""Run history: every digitlab run kept in one SQLite file, so nothing is lost.
+
+The lesson asks the learner to "write down the best score". digitlab does it for
+them: each ``train``, ``sweep``, ``mistakes``, ``predict`` and ``compare`` run is
+stored as one :class:`Run` (time, command line, full configuration, data
+fingerprint, library versions, seeds, results, duration, saved files) in a SQLite
+database, and :meth:`RunStore.best` finds the best score with the exact command
+line that reproduces it.
+
+Where the file lives
+--------------------
+``$DIGITLAB_HOME/runs.sqlite`` when ``DIGITLAB_HOME`` is set, else
+``~/.digitlab/runs.sqlite`` (:func:`default_db_path`). Every recording command
+takes ``--runs-db PATH`` (another file) and ``--no-record`` (keep nothing).
+
+Reliability
+-----------
+* The file has a schema version (table ``digitlab_schema``) and is brought
+  forward by the numbered :data:`MIGRATIONS`; a file from a newer digitlab is
+  refused, never rewritten.
+* WAL mode and a busy timeout let several digitlab processes record at once.
+* Each run is written in one transaction: a process that dies midway leaves no
+  half row.
+* A file that is not a SQLite database, or a damaged one, is refused with the
+  command to move it aside; digitlab never modifies or overwrites it.
+
+Recording from a command
+------------------------
+CLI commands do not use this module directly: they use ``record_options`` and
+``record_run`` from :mod:`digitlab.cli` (see their docstrings). Python users can::
+
+    from digitlab.runs import RunStore
+    with RunStore() as store:
+        for run in store.runs(limit=5):
+            print(run.id, run.command, run.score)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import shlex
+import sqlite3
+import tempfile
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from html import escape
+from pathlib import Path
+
+from digitlab.errors import DigitlabError
+
+__all__ = [
+    "Run",
+    "RunStore",
+    "SCHEMA_VERSION",
+    "MIGRATIONS",
+    "default_db_path",
+    "digitlab_home",
+    "library_versions",
+    "new_run",
+]
+
+DB_FILENAME = "runs.sqlite"
+BUSY_TIMEOUT_S = 30.0
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+#: Forward migrations: version N is reached by running ``MIGRATIONS[N]`` on a
+#: file at version N - 1, all in one transaction. Never edit a released step;
+#: add the next number instead.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created_at TEXT NOT NULL,        -- ISO 8601, UTC
+            command TEXT NOT NULL,           -- 'train', 'sweep', ...
+            argv TEXT NOT NULL,              -- JSON list: the run after 'digitlab'
+            reproduce TEXT NOT NULL,         -- JSON list: reproduces the score
+            config TEXT NOT NULL,            -- JSON object
+            data_name TEXT NOT NULL,
+            data_fingerprint TEXT NOT NULL,
+            versions TEXT NOT NULL,          -- JSON object
+            seeds TEXT NOT NULL,             -- JSON list
+            score REAL,                      -- headline accuracy, higher is better
+            score_std REAL,
+            summary TEXT NOT NULL,           -- short config text for `runs`
+            results TEXT NOT NULL,           -- JSON object (whole tables included)
+            result_type TEXT,                -- 'module:Class' with from_dict()
+            duration_s REAL NOT NULL,
+            files TEXT NOT NULL              -- JSON list of saved files
+        )
+        """,
+        "CREATE INDEX runs_by_command_data ON runs (command, data_name, score)",
+    ),
+}
+
+#: The schema version this digitlab writes (the highest migration).
+SCHEMA_VERSION = max(MIGRATIONS)
+
+_JSON_COLUMNS = ("argv", "reproduce", "config", "versions", "seeds", "results")
+_COLUMNS = (
+    "created_at",
+    "command",
+    "argv",
+    "reproduce",
+    "config",
+    "data_name",
+    "data_fingerprint",
+    "versions",
+    "seeds",
+    "score",
+    "score_std",
+    "summary",
+    "results",
+    "result_type",
+    "duration_s",
+    "files",
+)
+
+
+def digitlab_home() -> Path:
+    """digitlab's folder for the user: ``$DIGITLAB_HOME`` or ``~/.digitlab``."""
+    env = os.environ.get("DIGITLAB_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".digitlab"
+
+
+def default_db_path() -> Path:
+    """The run history used when no ``--runs-db`` is given."""
+    return digitlab_home() / DB_FILENAME
+
+
+def library_versions() -> dict[str, str]:
+    """The versions that decide a result: digitlab, scikit-learn, numpy, Python."""
+    import platform
+
+    import numpy
+    import sklearn
+
+    from digitlab import __version__
+
+    return {
+        "digitlab": __version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def _to_json(value) -> str:
+    """JSON text with sorted keys: equal results give equal text."""
+    try:
+        return json.dumps(value, sort_keys=True, allow_nan=True)
+    except TypeError as exc:  # a bug in a command, not a user mistake
+        raise TypeError(f"run data must be JSON-serializable: {exc}") from None
+
+
+def _normalized(value):
+    """``value`` as it reads back from the database (tuples become lists...)."""
+    return json.loads(_to_json(value))
+
+
+def format_score(value: float | None, std: float | None = None) -> str:
+    """``0.975`` or ``0.9876 ± 0.003``; ``-`` when there is no score."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    if std is not None and not math.isnan(std):
+        text += " ± " + (f"{std:.3f}".rstrip("0").rstrip(".") or "0")
+    return text
+
+
+@dataclass
+class Run:
+    """One recorded run of a digitlab command.
+
+    Attributes
+    ----------
+    command : str
+        The command, e.g. ``"train"`` or ``"sweep"``.
+    argv : list of str
+        The full command line after ``digitlab``, every option explicit:
+        ``digitlab runs rerun`` runs exactly this.
+    reproduce : list of str
+        The command line (after ``digitlab``) that reproduces :attr:`score`: the
+        same as ``argv`` for ``train``, the best cell alone for a sweep.
+    config : dict
+        The full configuration.
+    data_name, data_fingerprint : str
+        The data's name (``"digits"`` or a path) and the hash of its features and
+        labels (:meth:`digitlab.data.Dataset.fingerprint`).
+    versions : dict
+        digitlab, scikit-learn, numpy and Python versions.
+    seeds : list of int
+        Every seed the run used.
+    score, score_std : float or None
+        The headline accuracy (higher is better) and its spread over repeats.
+    summary : str
+        A short configuration text for ``digitlab runs``.
+    results : dict
+        Everything the command computed, whole tables included, so ``digitlab
+        runs show`` can redraw them without recomputing.
+    result_type : str or None
+        ``"module:Class"`` whose ``from_dict(results)`` rebuilds the result object.
+    duration_s : float
+        Seconds the computation took.
+    files : list of str
+        Files the run saved.
+    created_at : str
+        When it ran (ISO 8601, UTC).
+    id : int or None
+        The row number in the run history (``None`` before it is stored).
+    """
+
+    command: str
+    argv: list
+    config: dict
+    data_name: str
+    data_fingerprint: str
+    results: dict
+    reproduce: list = field(default_factory=list)
+    versions: dict = field(default_factory=dict)
+    seeds: list = field(default_factory=list)
+    score: float | None = None
+    score_std: float | None = None
+    summary: str = ""
+    result_type: str | None = None
+    duration_s: float = 0.0
+    files: list = field(default_factory=list)
+    created_at: str = ""
+    id: int | None = None
+
+    @property
+    def command_line(self) -> str:
+        """``digitlab train --data digits ...``: the whole run, ready to paste."""
+        return shlex.join(["digitlab", *self.argv])
+
+    @property
+    def reproduce_line(self) -> str:
+        """The command line that reproduces :attr:`score`."""
+        return shlex.join(["digitlab", *(self.reproduce or self.argv)])
+
+    @property
+    def when(self) -> str:
+        """Local time of the run, ``2026-11-25 14:02``."""
+        try:
+            moment = datetime.fromisoformat(self.created_at)
+        except ValueError:
+            return self.created_at
+        return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+    def to_dict(self) -> dict:
+        """All fields as plain JSON-ready values (what ``--json`` prints)."""
+        out = asdict(self)
+        out["command_line"] = self.command_line
+        out["reproduce_line"] = self.reproduce_line
+        return out
+
+    def headline(self) -> str:
+        """One line: ``train #11 on digits: 0.975 (ts=0.2 k=5 seed 0)``."""
+        return (
+            f"{self.command} #{self.id} on {self.data_name}: "
+            f"{format_score(self.score, self.score_std)}"
+            + (f" ({self.summary})" if self.summary else "")
+        )
+
+    def __repr__(self) -> str:
+        return f"<Run {self.headline()}>"
+
+    def _repr_html_(self) -> str:
+        rows = [
+            ("command line", self.command_line),
+            ("when", self.when),
+            ("data", f"{self.data_name} ({self.data_fingerprint})"),
+            ("score", format_score(self.score, self.score_std)),
+            ("reproduce", self.reproduce_line),
+        ]
+        body = "".join(
+            f"<tr><th style='text-align:left'>{escape(k)}</th>"
+            f"<td><code>{escape(str(v))}</code></td></tr>"
+            for k, v in rows
+        )
+        return f"<table><caption>Run #{self.id}</caption>{body}</table>"
+
+
+def new_run(
+    command: str,
+    *,
+    argv,
+    config: dict,
+    results: dict,
+    data=None,
+    data_name: str | None = None,
+    data_fingerprint: str | None = None,
+    reproduce=None,
+    seeds=(),
+    score: float | None = None,
+    score_std: float | None = None,
+    summary: str = "",
+    result_type: str | None = None,
+    duration_s: float = 0.0,
+    files=(),
+) -> Run:
+    """Build a :class:`Run` stamped with the current time and library versions.
+
+    ``data`` is a :class:`~digitlab.data.Dataset`; its ``source`` and
+    ``fingerprint()`` fill ``data_name`` and ``data_fingerprint`` unless those
+    are given. Everything is normalized through JSON, so the run compares equal to
+    the one read back from the database.
+    """
+    if data is not None:
+        data_name = data.source if data_name is None else data_name
+        if data_fingerprint is None:
+            data_fingerprint = data.fingerprint()
+    return Run(
+        command=command,
+        argv=[str(a) for a in argv],
+        reproduce=[str(a) for a in (reproduce if reproduce is not None else argv)],
+        config=_normalized(config),
+        data_name=str(data_name if data_name is not None else "-"),
+        data_fingerprint=str(data_fingerprint or "-"),
+        versions=library_versions(),
+        seeds=_normalized(list(seeds)),
+        score=None if score is None else float(score),
+        score_std=None if score_std is None else float(score_std),
+        summary=summary,
+        results=_normalized(results),
+        result_type=result_type,
+        duration_s=float(duration_s),
+        files=[str(f) for f in files],
+        created_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+    )
+
+
+def _row_to_run(row: sqlite3.Row) -> Run:
+    values = dict(row)
+    for name in (*_JSON_COLUMNS, "files"):
+        values[name] = json.loads(values[name])
+    return Run(**values)
+
+
+class RunStore:
+    """The run history in one SQLite file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The database file; :func:`default_db_path` when omitted.
+    create : bool
+        Create the file (and, for the default location, its folder) when it does
+        not exist. With ``create=False`` a missing file reads as an empty history
+        and nothing is written to disk.
+
+    Raises
+    ------
+    DigitlabError
+        The file is not a SQLite database or is damaged (it is left untouched),
+        comes from a newer digitlab, or cannot be opened or written.
+
+    Examples
+    --------
+    >>> with RunStore("/tmp/example-runs.sqlite") as store:  # doctest: +SKIP
+    ...     best = store.best(command="train")
+    """
+
+    def __init__(self, path=None, *, create: bool = True):
+        self.path = Path(path).expanduser() if path is not None else default_db_path()
+        self._conn: sqlite3.Connection | None = None
+        self._open(create)
+
+    # -- opening and migrating -------------------------------------------------
+
+    def _damaged(self, detail: str = "") -> DigitlabError:
+        p = str(self.path)
+        why = f" ({detail})" if detail else ""
+        return DigitlabError(
+            f"{p} is not a readable digitlab run history: it is not a SQLite "
+            f"database or it is damaged{why}; digitlab left it untouched, so move "
+            f"it aside (mv {shlex.quote(p)} {shlex.quote(p + '.broken')}) to start "
+            "a new history there, or choose another file with --runs-db or "
+            "DIGITLAB_HOME."
+        )
+
+    def _cannot_write(self, exc: BaseException) -> DigitlabError:
+        message = str(exc)
+        if "locked" in message or "busy" in message:
+            return DigitlabError(
+                f"The run history {self.path} stayed locked by another digitlab "
+                f"process for {BUSY_TIMEOUT_S:g} s; try again, or use --no-record."
+            )
+        return DigitlabError(
+            f"Cannot write the run history {self.path} ({message}); make its folder "
+            "writable, choose another file with --runs-db or DIGITLAB_HOME, or add "
+            "--no-record."
+        )
+
+    def _open(self, create: bool) -> None:
+        path = self.path
+        if path.is_dir():
+            raise DigitlabError(
+                f"The run history {path} is a folder; give a file path like "
+                f"{path / DB_FILENAME} to --runs-db."
+            )
+        if path.exists():
+            try:
+                with open(path, "rb") as fh:
+                    header = fh.read(len(SQLITE_HEADER))
+            except OSError as exc:
+                raise DigitlabError(
+                    f"Cannot read the run history {path} ({exc.strerror}); make it "
+                    "readable or choose another file with --runs-db."
+                ) from None
+            if header and header != SQLITE_HEADER:
+                raise self._damaged("no SQLite header")
+        elif not create:
+            return  # an empty history; nothing is written
+        elif not path.parent.is_dir():
+            if path.parent == digitlab_home():
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise self._cannot_write(exc) from None
+            else:
+                raise DigitlabError(
+                    f"Cannot create the run history {path}: the folder "
+                    f"{path.parent} does not exist; create it first or choose "
+                    "another file with --runs-db."
+                )
+        try:
+            conn = sqlite3.connect(
+                str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None
+            )
+        except sqlite3.Error as exc:
+            raise self._cannot_write(exc) from None
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            version = self._read_version(conn)
+            if version < SCHEMA_VERSION:
+                self._migrate(conn, version)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+
+    def _read_version(self, conn: sqlite3.Connection) -> int:
+        """The file's schema version (0 for an empty file); never writes."""
+        try:
+            tables = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                )
+            }
+            if not tables:
+                return 0
+            if "digitlab_schema" not in tables:
+                raise DigitlabError(
+                    f"{self.path} is a SQLite database but not a digitlab run "
+                    "history (it has no digitlab_schema table); digitlab left it "
+                    "untouched: choose another file with --runs-db or DIGITLAB_HOME."
+                )
+            row = conn.execute(
+                "SELECT version, written_by FROM digitlab_schema"
+            ).fetchone()
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "unable to open" in str(exc):
+                raise self._cannot_write(exc) from None
+            raise self._damaged(str(exc)) from None
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(str(exc)) from None
+        if row is None:
+            raise self._damaged("its schema version is missing")
+        version, written_by = int(row[0]), row[1]
+        if version > SCHEMA_VERSION:
+            from digitlab import __version__
+
+            raise DigitlabError(
+                f"The run history {self.path} was written by a newer digitlab "
+                f"({written_by}, history schema {version}); this digitlab "
+                f"{__version__} reads schema {SCHEMA_VERSION} at most, so it leaves "
+                "the file alone: upgrade digitlab, or choose another file with "
+                "--runs-db or DIGITLAB_HOME."
+            )
+        return version
+
+    def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
+        """Bring the file forward to :data:`SCHEMA_VERSION`, in one transaction."""
+        from digitlab import __version__
+
+        try:
+            if version == 0:
+                # WAL lets readers and one writer work at once; the mode is stored
+                # in the file, so it is set once, when the file is made.
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Another process may have migrated while we waited for the lock.
+                version = self._read_version(conn)
+                if version == 0:
+                    conn.execute(
+                        "CREATE TABLE digitlab_schema "
+                        "(version INTEGER NOT NULL, written_by TEXT NOT NULL)"
+                    )
+                    conn.execute("INSERT INTO digitlab_schema VALUES (0, '')")
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS[step]:
+                        conn.execute(statement)
+                conn.execute(
+                    "UPDATE digitlab_schema SET version = ?, written_by = ?",
+                    (SCHEMA_VERSION, f"digitlab {__version__}"),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            raise self._cannot_write(exc) from None
+
+    # -- context manager -------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database connection."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RunStore({str(self.path)!r})"
+
+    # -- writing ---------------------------------------------------------------
+
+    def _transaction(self):
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any error)."""
+        store = self
+
+        class _Transaction:
+            def __enter__(self):
+                store._conn.execute("BEGIN IMMEDIATE")
+                return store._conn
+
+            def __exit__(self, exc_type, exc, tb):
+                conn = store._conn
+                if exc_type is None:
+                    conn.execute("COMMIT")
+                elif conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                return False
+
+        return _Transaction()
+
+    def _insert(self, conn: sqlite3.Connection, run: Run) -> int:
+        values = []
+        for name in _COLUMNS:
+            value = getattr(run, name)
+            if name in _JSON_COLUMNS or name == "files":
+                value = _to_json(value)
+            values.append(value)
+        placeholders = ", ".join("?" for _ in _COLUMNS)
+        cursor = conn.execute(
+            f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
+            values,
+        )
+        return int(cursor.lastrowid)
+
+    def _require_open(self) -> sqlite3.Connection:
+        if self._conn is None:
+            # create=False on a missing file: reading works, writing needs a file.
+            self._open(create=True)
+        return self._conn
+
+    def add(self, run: Run) -> Run:
+        """Store ``run`` in one transaction and return it with its new ``id``."""
+        self._require_open()
+        try:
+            with self._transaction() as conn:
+                run_id = self._insert(conn, run)
+        except sqlite3.OperationalError as exc:
+            raise self._cannot_write(exc) from None
+        return replace(run, id=run_id)
+
+    def delete(self, run_id: int) -> Run:
+        """Remove run ``run_id`` and return what it held."""
+        run = self.get(run_id)
+        try:
+            with self._transaction() as conn:
+                conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        except sqlite3.OperationalError as exc:
+            raise self._cannot_write(exc) from None
+        return run
+
+    # -- reading ---------------------------------------------------------------
+
+    def _select(self, where: str = "", params=(), order="id DESC", limit=None):
+        if self._conn is None:
+            return []
+        sql = f"SELECT id, {', '.join(_COLUMNS)} FROM runs {where} ORDER BY {order}"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (*params, int(limit))
+        try:
+            return [_row_to_run(r) for r in self._conn.execute(sql, params)]
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(str(exc)) from None
+
+    def runs(
+        self,
+        *,
+        command: str | None = None,
+        data: str | None = None,
+        limit: int | None = None,
+    ) -> list[Run]:
+        """Recorded runs, newest first, optionally of one command or data set."""
+        if limit is not None and limit < 1:
+            raise DigitlabError(f"--limit must be 1 or more, got {limit}.")
+        clauses, params = [], []
+        if command:
+            clauses.append("command = ?")
+            params.append(command)
+        if data:
+            clauses.append("data_name = ?")
+            params.append(data)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        return self._select(where, params, limit=limit)
+
+    def __len__(self) -> int:
+        if self._conn is None:
+            return 0
+        return int(self._conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+
+    def get(self, run_id: int) -> Run:
+        """The run with this id; a :class:`DigitlabError` when there is none."""
+        found = self._select("WHERE id = ?", (int(run_id),))
+        if not found:
+            raise DigitlabError(
+                f"There is no run #{run_id} in {self.path}; `digitlab runs` lists "
+                "the recorded runs and their ids."
+            )
+        return found[0]
+
+    def best(self, *, command: str | None = None, data: str | None = None):
+        """The best-scoring run per data set and command.
+
+        Runs are grouped by data name, data fingerprint and command; in each group
+        the highest score wins, and among equal scores the earliest run (it got
+        there first). Runs without a score are left out.
+
+        Returns
+        -------
+        list of Run
+            Sorted by data name, then command.
+        """
+        winners: dict[tuple, Run] = {}
+        for run in self._select(order="id ASC"):
+            if run.score is None or (command and run.command != command):
+                continue
+            if data and run.data_name != data:
+                continue
+            key = (run.data_name, run.data_fingerprint, run.command)
+            if key not in winners or run.score > winners[key].score:
+                winners[key] = run
+        return [winners[k] for k in sorted(winners)]
+
+    # -- export ----------------------------------------------------------------
+
+    def export(
+        self,
+        path,
+        *,
+        format: str | None = None,
+        force: bool = False,
+        command: str | None = None,
+        data: str | None = None,
+    ) -> Path:
+        """Write the runs (oldest first) to a CSV or JSON file.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write; its suffix picks the format unless ``format`` is
+            given.
+        format : {"csv", "json"}, optional
+        force : bool
+            Overwrite an existing file; without it an existing file is an error.
+
+        Returns
+        -------
+        Path
+            The file written (via a temporary file, so it is never half written).
+        """
+        path = Path(path)
+        fmt = (format or path.suffix.lstrip(".")).lower()
+        if fmt not in ("csv", "json"):
+            raise DigitlabError(
+                f"Cannot tell the export format of {str(path)!r}; end the name with "
+                ".csv or .json."
+            )
+        if path.exists() and not force:
+            raise DigitlabError(
+                f"{str(path)!r} already exists; choose another name or add --force "
+                "to overwrite it."
+            )
+        if not path.parent.is_dir():
+            raise DigitlabError(
+                f"Cannot export to {str(path)!r}: the folder {str(path.parent)!r} "
+                "does not exist; create it first or choose another path."
+            )
+        runs = list(reversed(self.runs(command=command, data=data)))
+        if fmt == "json":
+            text = json.dumps([r.to_dict() for r in runs], indent=2, sort_keys=True)
+            text += "\n"
+        else:
+            buffer = io.StringIO()
+            columns = ["id", *_COLUMNS, "command_line", "reproduce_line"]
+            writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+            writer.writeheader()
+            for run in runs:
+                row = run.to_dict()
+                for name in (*_JSON_COLUMNS, "files"):
+                    row[name] = _to_json(row[name])
+                writer.writerow({c: row[c] for c in columns})
+            text = buffer.getvalue()
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".digitlab-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+            if force:
+                os.replace(tmp, path)
+            else:
+                try:
+                    os.link(tmp, path)  # fails if the file appeared meanwhile
+                except FileExistsError:
+                    raise DigitlabError(
+                        f"{str(path)!r} already exists; choose another name or add "
+                        "--force to overwrite it."
+                    ) from None
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return path
+
+
+def compare_results(old: Run, new: Run) -> list[str]:
+    """What differs between two runs of the same command line, one line each.
+
+    An empty list means identical: the same data fingerprint, configuration and
+    results, number for number. Time, duration and versions are not compared.
+    """
+    differences = []
+    if old.data_fingerprint != new.data_fingerprint:
+        differences.append(
+            f"the data changed (fingerprint {old.data_fingerprint} → "
+            f"{new.data_fingerprint})"
+        )
+    for what, a, b in (
+        ("config", old.config, new.config),
+        ("", old.results, new.results),
+    ):
+        for key, before, after in _diff(a, b, what):
+            differences.append(f"{key}: {_short(before)} → {_short(after)}")
+    return differences
+
+
+def _diff(a, b, prefix: str):
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            name = f"{prefix}.{key}" if prefix else str(key)
+            yield from _diff(a.get(key), b.get(key), name)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            yield from _diff(x, y, f"{prefix}[{i}]")
+    elif a != b and not (_isnan(a) and _isnan(b)):
+        yield prefix or "result", a, b
+
+
+def _isnan(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _short(value) -> str:
+    text = "missing" if value is None else json.dumps(value, sort_keys=True)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def result_lines(run: Run) -> list[str]:
+    """The run's result drawn again from what was stored, without recomputing.
+
+    When the run names a ``result_type`` (``"module:Class"``) whose class has a
+    ``from_dict`` classmethod, the result object is rebuilt and its ``lines()``
+    (or ``repr``) are used, so a sweep's or comparison's table looks exactly as
+    the command printed it. Otherwise the stored results are laid out generically:
+    numbers as ``name: value``, small mappings indented, lists of rows as tables.
+    """
+    obj = rebuild_result(run)
+    if obj is not None:
+        lines = obj.lines() if hasattr(obj, "lines") else repr(obj).splitlines()
+        return list(lines)
+    return _generic_lines(run.results)
+
+
+def rebuild_result(run: Run):
+    """The result object of ``run`` rebuilt from its stored results, or None."""
+    if not run.result_type:
+        return None
+    import importlib
+
+    module_name, _, class_name = run.result_type.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError):
+        return None
+    from_dict = getattr(cls, "from_dict", None)
+    return None if from_dict is None else from_dict(run.results)
+
+
+def _generic_lines(results: dict) -> list[str]:
+    lines = []
+    for key in sorted(results):
+        value = results[key]
+        if isinstance(value, dict) and all(
+            not isinstance(v, (dict, list)) for v in value.values()
+        ):
+            lines.append(f"{key}:")
+            lines.extend(f"  {k}: {_cell(v)}" for k, v in value.items())
+        elif (
+            isinstance(value, list)
+            and value
+            and all(isinstance(r, dict) for r in value)
+        ):
+            lines.append(f"{key}:")
+            lines.extend("  " + line for line in format_table(value))
+        elif isinstance(value, list) and len(value) > 10:
+            lines.append(
+                f"{key}: {len(value)} values ({_short(value[:10])[:-1]}, ...])"
+            )
+        else:
+            lines.append(f"{key}: {_cell(value)}")
+    return lines
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return format_score(value) if 0 <= value <= 1 else f"{value:.6g}"
+    if isinstance(value, (dict, list)):
+        return _short(value)
+    return str(value)
+
+
+def format_table(rows: list[dict], columns: list[str] | None = None) -> list[str]:
+    """Rows of dicts as aligned text columns (header first)."""
+    if columns is None:
+        columns = []
+        for row in rows:
+            columns.extend(c for c in row if c not in columns)
+    cells = [[str(c) for c in columns]]
+    cells += [[_cell(row.get(c, "")) for c in columns] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    return [
+        "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
+        for r in cells
+    ]
