@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 from digitlab.data import Dataset, Split, load_data, load_digits
 from digitlab.errors import DigitlabError, DigitlabNotice
+from digitlab.mistakes import MistakesResult, mistakes, mistakes_on_split
 from digitlab.model import KNN, load_model, save_model
 from digitlab.neighbors import kneighbors
 from digitlab.predict import PicturePredictions, default_model, predict_files
@@ -27,6 +28,7 @@ __all__ = [
     "DigitlabNotice",
     "KNN",
     "PIPELINES",
+    "MistakesResult",
     "PicturePredictions",
     "Run",
     "RunStore",
@@ -37,6 +39,8 @@ __all__ = [
     "load_data",
     "load_digits",
     "load_model",
+    "mistakes",
+    "mistakes_on_split",
     "predict_files",
     "prepare",
     "save_model",

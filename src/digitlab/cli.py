@@ -595,6 +595,116 @@ def train_summary(config: dict) -> str:
     return " ".join(parts)
 
 
+@main.command()
+@data_option
+@split_options
+@model_options
+@click.option(
+    "--normalize",
+    type=click.Choice(["true", "pred"]),
+    default=None,
+    help="Show rates instead of counts: true = each row sums to 1, pred = each "
+    "column sums to 1.",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PATH",
+    help="Write a self-contained HTML report (confusion heat map, gallery).",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PATH",
+    help="Write the confusion matrix as a PNG picture.",
+)
+@click.option("--force", is_flag=True, help="Allow --report/--plot to overwrite.")
+@click.option(
+    "--repeats",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Add up N splits (seeds SEED, SEED+1, ...): which digits are hard on average.",
+)
+@json_option
+@friendly
+def mistakes(
+    data,
+    test_size,
+    seed,
+    stratify,
+    k,
+    weights,
+    metric,
+    normalize,
+    report,
+    plot,
+    force,
+    repeats,
+    as_json,
+):
+    """Show which test digits the model gets wrong, and the neighbors that voted.
+
+    \b
+    Trains exactly as `digitlab train` does (same options), then prints
+      - the confusion matrix (rows: true label, columns: predicted),
+      - precision, recall, f1 and support per digit,
+      - the most confused pairs,
+      - every wrong digit with its vote shares and nearest training digits.
+
+    \b
+    Examples:
+      digitlab mistakes
+      digitlab mistakes --k 1 --normalize true
+      digitlab mistakes --report mistakes.html --plot confusion.png
+      digitlab mistakes --repeats 20 --json
+    """
+    from digitlab.data import load_data
+    from digitlab.files import check_target
+    from digitlab.mistakes import mistakes_on_split
+
+    for path in (report, plot):
+        if path is not None:
+            check_target(path, force=force)
+    if report is not None and plot is not None and report == plot:
+        raise DigitlabError("--report and --plot name the same file; give two names.")
+    result = mistakes_on_split(
+        load_data(data),
+        test_size=test_size,
+        seed=seed,
+        stratify=stratify,
+        k=k,
+        weights=weights,
+        metric=metric,
+        repeats=repeats,
+    )
+    written = {}
+    if report is not None:
+        written["report"] = str(
+            result.to_html(report, force=force, normalize=normalize)
+        )
+    if plot is not None:
+        from digitlab.plots import plot_confusion, save_figure
+
+        ax = plot_confusion(result, normalize=normalize)
+        written["plot"] = str(save_figure(ax, plot, force=force))
+    if as_json:
+        out = result.to_dict(normalize=normalize)
+        out["written"] = written
+        echo_json(out)
+        return
+    for line in result.description.split(" · "):
+        click.echo(line)
+    for line in result.lines(normalize=normalize):
+        click.echo(line)
+    if "report" in written:
+        click.echo(f"Report written to {written['report']}")
+    if "plot" in written:
+        click.echo(f"Plot written to {written['plot']}")
+
+
 def _check_save_path(path, force: bool) -> None:
     """Refuse a bad --save path before any work is done."""
     from pathlib import Path
