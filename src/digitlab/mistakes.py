@@ -346,7 +346,7 @@ class MistakesResult:
             s = summarize(self.accuracies)
             line += (
                 f" over {self.n_splits} splits (seeds {self.seeds[0]}.."
-                f"{self.seeds[-1]}); per split {s.mean:.4f} ± {s.std:.4f}"
+                f"{self.seeds[-1]}); per split: mean {s.mean:.4f}, std {s.std:.4f}"
             )
         return line
 
@@ -358,7 +358,7 @@ class MistakesResult:
             title = "Confusion matrix (rows: true, columns: predicted)"
         else:
             rates = self.confusion_rates(normalize)
-            cells = [[f"{v:.2f}" if v else "." for v in row] for row in rates]
+            cells = [[f"{v:.3f}" if v else "." for v in row] for row in rates]
             which = "row" if normalize == "true" else "column"
             title = (
                 "Confusion matrix, rates (rows: true, columns: predicted; "
