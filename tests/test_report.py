@@ -95,6 +95,7 @@ def test_report_is_deterministic_and_never_overwritten(lesson, report_file):
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
 def test_report_in_chromium_cell_click_shows_that_pair(lesson, report_file, tmp_path):
     from playwright.sync_api import sync_playwright
