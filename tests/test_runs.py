@@ -597,3 +597,63 @@ def test_run_prints_readably(history):
     assert "<code>digitlab train --data digits" in run._repr_html_()
     with RunStore(history, create=False) as store:
         assert repr(store) == f"RunStore({str(history)!r})"
+
+
+# -- predict runs --------------------------------------------------------------------
+
+DRAWN = Path(__file__).resolve().parent / "fixtures" / "drawn"
+
+
+def test_predict_is_recorded_and_reruns_from_another_folder(
+    tmp_path, monkeypatch, digits
+):
+    db = tmp_path / "runs.sqlite"
+    monkeypatch.chdir(DRAWN)
+    result = cli("predict", "7_s0_paper.png", "4_s0_scan.jpg", "--runs-db", db)
+    assert result.exit_code == 0, result.output
+    with RunStore(db) as store:
+        (run,) = store.runs()
+    assert run.command == "predict"
+    # No --k given: the option is left out and the model's own k=5 is used.
+    assert run.argv == [
+        "predict",
+        str(DRAWN / "7_s0_paper.png"),
+        str(DRAWN / "4_s0_scan.jpg"),
+    ]
+    assert run.data_name == "digits"
+    assert run.data_fingerprint == digits.fingerprint()  # the default model's data
+    assert run.config["k"] == 5 and run.config["model"] == "default"
+    assert run.score is None and run.summary == "2 pictures, k=5"
+    assert [(p["file"], p["digit"]) for p in run.results["predictions"]] == [
+        (str(DRAWN / "7_s0_paper.png"), 7),
+        (str(DRAWN / "4_s0_scan.jpg"), 4),
+    ]
+    assert run.results["predictions"][0]["votes"]["7"] == 4
+
+    monkeypatch.chdir(tmp_path)
+    again = cli("runs", "rerun", "1", "--runs-db", db)
+    assert again.exit_code == 0, again.output
+    assert again.output.splitlines()[-1].startswith("Identical:")
+
+
+def test_predict_rerun_notices_a_changed_picture(tmp_path):
+    db = tmp_path / "runs.sqlite"
+    picture = tmp_path / "mine.png"
+    shutil.copy(DRAWN / "7_s0_paper.png", picture)
+    assert cli("predict", picture, "--runs-db", db).exit_code == 0
+    shutil.copy(DRAWN / "3_s1_chalk.png", picture)  # the user redrew it
+    again = cli("runs", "rerun", "1", "--runs-db", db)
+    assert again.exit_code == 1
+    assert "config.pictures_sha256:" in again.output
+    assert "predictions[0].digit: 7 → 3" in again.output
+
+
+def test_predict_with_an_unreadable_file_is_still_recorded(tmp_path):
+    db = tmp_path / "runs.sqlite"
+    missing = tmp_path / "nope.png"
+    result = cli("predict", DRAWN / "1_s0_paper.png", missing, "--runs-db", db)
+    assert result.exit_code == 2
+    with RunStore(db) as store:
+        (run,) = store.runs()
+    assert run.results["unreadable"] == [str(missing)]
+    assert run.summary == "1 picture, k=5, 1 unreadable"

@@ -228,21 +228,14 @@ def record_options(command):
         ctx = click.get_current_context()
         recording = _Recording(time.perf_counter(), runs_db, no_record)
         ctx.meta[_RECORDING_KEY] = recording
-        result = command(*args, **kwargs)
-        run = recording.pending
-        if run is None:
-            return result
-        capture = _RERUN_CAPTURE.get()
-        if capture is not None:
-            capture.append(run)
-        elif not no_record:
-            from digitlab.runs import RunStore
-
-            try:
-                with RunStore(runs_db) as store:
-                    store.add(run)
-            except DigitlabError as exc:
-                raise UserError(f"The run was not recorded: {exc}") from None
+        try:
+            result = command(*args, **kwargs)
+        except SystemExit:
+            # A command may report partial failures with an exit code after its
+            # result was complete (predict: one unreadable file among many).
+            _store(recording, report=lambda message: click.echo(message, err=True))
+            raise
+        _store(recording)
         return result
 
     wrapper = click.option(
@@ -253,12 +246,38 @@ def record_options(command):
     return runs_db_option(wrapper)
 
 
-def command_argv(ctx: click.Context | None = None, *, exclude=()) -> list[str]:
+def _store(recording: _Recording, report=None) -> None:
+    """Write the run handed to :func:`record_run` (if any) to the history."""
+    run = recording.pending
+    if run is None:
+        return
+    capture = _RERUN_CAPTURE.get()
+    if capture is not None:
+        capture.append(run)
+        return
+    if recording.no_record:
+        return
+    from digitlab.runs import RunStore
+
+    try:
+        with RunStore(recording.runs_db) as store:
+            store.add(run)
+    except DigitlabError as exc:
+        message = f"The run was not recorded: {exc}"
+        if report is None:
+            raise UserError(message) from None
+        report(f"Error: {message}")
+
+
+def command_argv(
+    ctx: click.Context | None = None, *, exclude=(), path_params=()
+) -> list[str]:
     """The running command as arguments after ``digitlab``, every option explicit.
 
     Built from the parsed values (defaults included), so it reproduces the run even
     if a default changes later. Output-only options (:data:`OUTPUT_PARAMS` and
-    ``exclude``) are left out.
+    ``exclude``) are left out; the values of ``path_params`` (input files) are made
+    absolute, so a rerun from another folder reads the same files.
     """
     ctx = ctx or click.get_current_context()
     names, c = [], ctx
@@ -272,6 +291,8 @@ def command_argv(ctx: click.Context | None = None, *, exclude=()) -> list[str]:
         if param.name in skip:
             continue
         value = ctx.params.get(param.name)
+        if param.name in path_params and value is not None:
+            value = _absolute_paths(value)
         if isinstance(param, click.Argument):
             values = value if param.nargs != 1 else [value]
             positional.extend(_arg_text(v) for v in values if v is not None)
@@ -294,6 +315,14 @@ def command_argv(ctx: click.Context | None = None, *, exclude=()) -> list[str]:
             argv.append(opt)
             argv.extend(_arg_text(v) for v in _as_nargs(value, param.nargs))
     return argv + positional
+
+
+def _absolute_paths(value):
+    from pathlib import Path
+
+    if isinstance(value, (list, tuple)):
+        return type(value)(_absolute_paths(v) for v in value)
+    return str(Path(value).resolve())
 
 
 def _as_nargs(value, nargs: int):
@@ -322,6 +351,7 @@ def record_run(
     result_type: str | None = None,
     argv=None,
     exclude=(),
+    path_params=(),
     data_name: str | None = None,
     data_fingerprint: str | None = None,
 ) -> None:
@@ -358,7 +388,8 @@ def record_run(
         (with ``lines()``) for ``digitlab runs show``.
     argv : list of str, optional
         The command line after ``digitlab``; by default :func:`command_argv` builds
-        it from the parsed options, leaving out ``exclude`` and output options.
+        it from the parsed options, leaving out ``exclude`` and output options
+        and making the values of ``path_params`` (input files) absolute.
     """
     from digitlab.runs import new_run
 
@@ -372,7 +403,11 @@ def record_run(
         c = c.parent
     recording.pending = new_run(
         " ".join(reversed(names)),
-        argv=command_argv(ctx, exclude=exclude) if argv is None else argv,
+        argv=(
+            command_argv(ctx, exclude=exclude, path_params=path_params)
+            if argv is None
+            else argv
+        ),
         reproduce=reproduce,
         config=config,
         results=results,
@@ -517,6 +552,7 @@ def train(data, test_size, seed, stratify, k, weights, metric, save, force, as_j
 )
 @click.option("--force", is_flag=True, help="Allow --show-input to overwrite a file.")
 @json_option
+@record_options
 @friendly
 def predict(paths, model_path, k, show, show_input, force, as_json):
     """Read the digit in your own pictures (PNG, JPEG, BMP, GIF, WebP).
@@ -536,12 +572,13 @@ def predict(paths, model_path, k, show, show_input, force, as_json):
       digitlab predict drawings/ --model model.npz --json
     """
     from digitlab.model import load_model
-    from digitlab.predict import input_picture, predict_files
+    from digitlab.predict import default_model, input_picture, predict_files
 
     if show_input is not None:
         _check_save_path(show_input, force)
-    model = load_model(model_path) if model_path else None
+    model = load_model(model_path) if model_path else default_model()
     result = predict_files(paths, model, k=k)
+    _record_predict(result, model, model_path, k, show_input)
     if as_json:
         echo_json(result.to_list())
     else:
@@ -555,6 +592,52 @@ def predict(paths, model_path, k, show, show_input, force, as_json):
         click.echo(f"Error: {message}", err=True)
     if result.failures:
         sys.exit(EXIT_USER_ERROR)
+
+
+def _record_predict(result, model, model_path, k, show_input) -> None:
+    """Hand a ``digitlab predict`` run to the run history.
+
+    The data is the model's training digits (name and fingerprint); the pictures
+    are kept by absolute path and a SHA-256 of their bytes, and the results are
+    every prediction with its votes, so ``runs rerun`` checks them all.
+    """
+    import hashlib
+    from pathlib import Path
+
+    from digitlab.data import Dataset
+
+    training = Dataset(X=model._fit_X, y=model.classes_[model._y])
+    meta = getattr(model, "metadata_", {}) or {}
+    pictures = hashlib.sha256()
+    for r in result.results:
+        pictures.update(Path(r.file).read_bytes())
+    used_k = model.k if k is None else k
+    config = {
+        "model": str(Path(model_path).resolve()) if model_path else "default",
+        "k": used_k,
+        "weights": model.weights,
+        "metric": model.metric,
+        "pipeline": model.pipeline,
+        "pictures": [str(Path(r.file).resolve()) for r in result.results],
+        "pictures_sha256": pictures.hexdigest()[:16],
+    }
+    n = len(result.results)
+    record_run(
+        data=training,
+        data_name=str(meta.get("data", model_path or "digits")),
+        config=config,
+        results={
+            "predictions": [
+                {**p, "file": str(Path(p["file"]).resolve())} for p in result.to_list()
+            ],
+            "unreadable": [str(Path(f).resolve()) for f, _ in result.failures],
+        },
+        summary=f"{n} picture{'s' if n != 1 else ''}, k={used_k}"
+        + (f", {len(result.failures)} unreadable" if result.failures else ""),
+        files=[show_input] if show_input and result.results else [],
+        exclude=("show", "show_input"),
+        path_params=("paths", "model_path"),
+    )
 
 
 def _write_png(image, path, force: bool) -> None:
@@ -911,6 +994,12 @@ def runs_rerun(run_id, runs_db):
         raise DigitlabError(
             f"Re-running run #{old.id} failed: {exc.format_message()}"
         ) from None
+    except SystemExit as exc:
+        # predict exits with 2 when some files were unreadable, after its result
+        if not captured:
+            raise DigitlabError(
+                f"Re-running run #{old.id} failed (exit code {exc.code})."
+            ) from None
     finally:
         _RERUN_CAPTURE.reset(token)
     if not captured:
