@@ -788,6 +788,61 @@ def mistakes(
         click.echo(f"Plot written to {written['plot']}")
 
 
+@main.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to listen on; 0.0.0.0 opens it to your whole network.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="The port to listen on (0: any free port).",
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PATH",
+    help="A model file from `digitlab train --save` (default: k=5 on the "
+    "built-in digits).",
+)
+@click.option(
+    "--examples",
+    "examples_dir",
+    type=click.Path(file_okay=False),
+    default="digitlab-examples",
+    show_default=True,
+    metavar="DIR",
+    help='Where "that was a ..." saves drawings, as DIR/<label>/<time>.png.',
+)
+@friendly
+def serve(host, port, model_path, examples_dir):
+    """Draw a digit in your browser and watch the model decide.
+
+    \b
+    Starts a local web server with a drawing page: draw with the mouse, a
+    finger or a pen, and see the vote shares, the 8×8 input the model sees and
+    the nearest training digits. The JSON API is documented at /docs.
+
+    \b
+    Examples:
+      digitlab serve
+      digitlab serve --port 8080 --model model.npz
+      digitlab serve --host 0.0.0.0     (reachable from other machines)
+    """
+    from digitlab.web import require_web
+
+    require_web()
+    from digitlab.web.server import run_server
+
+    run_server(host=host, port=port, model_path=model_path, examples_dir=examples_dir)
+
+
 def _check_save_path(path, force: bool) -> None:
     """Refuse a bad --save path before any work is done."""
     from pathlib import Path

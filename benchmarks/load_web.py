@@ -1,0 +1,272 @@
+"""Load test of ``digitlab serve``: many people drawing at once.
+
+Starts ``digitlab serve`` on a free 127.0.0.1 port (a real uvicorn process),
+sends ``--requests`` predict requests (canvas-like 280×280 PNG drawings as JSON
+data URLs, the page's own request) from ``--clients`` concurrent keep-alive
+connections, then stops the server. Prints p50 / p90 / p99 / max latency,
+throughput and errors, next to the baseline: the same work (``explain`` =
+prepare + predict + neighbors) called in-process without HTTP, timed in the same
+run. Bounded: it stops after ``--requests`` answers or ``--timeout`` seconds.
+
+    python benchmarks/load_web.py                 # 2,000 requests, 16 clients
+    python benchmarks/load_web.py --requests 500 --clients 4
+
+Target: 0 errors and p99 under 50 ms on the project's 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+import digitlab
+
+# Canvas-like drawings (280×280, dark ink on white, a round pen), one per digit.
+STROKES = {
+    "0": [
+        [(140 + 60 * np.sin(a), 140 - 95 * np.cos(a)) for a in np.linspace(0, 6.3, 30)]
+    ],
+    "1": [[(142, 40), (138, 240)]],
+    "2": [[(85, 90), (120, 50), (175, 55), (185, 110), (90, 235), (200, 235)]],
+    "3": [
+        [(90, 60), (170, 55), (180, 110), (130, 135), (185, 170), (170, 230), (85, 225)]
+    ],
+    "4": [[(160, 240), (160, 40), (70, 170), (210, 170)]],
+    "5": [
+        [(190, 45), (100, 45), (95, 125), (165, 120), (190, 180), (150, 235), (85, 220)]
+    ],
+    "6": [
+        [
+            (180, 45),
+            (110, 100),
+            (90, 190),
+            (140, 235),
+            (185, 190),
+            (160, 140),
+            (95, 170),
+        ]
+    ],
+    "7": [[(80, 50), (200, 50), (120, 240)]],
+    "8": [
+        [
+            (140, 135),
+            (95, 90),
+            (140, 45),
+            (185, 90),
+            (140, 135),
+            (85, 190),
+            (140, 235),
+            (195, 190),
+            (140, 135),
+        ]
+    ],
+    "9": [[(185, 95), (140, 135), (95, 95), (140, 50), (185, 95), (175, 240)]],
+}
+
+
+def canvas_png(digit: str) -> bytes:
+    image = Image.new("RGB", (280, 280), "white")
+    pen = ImageDraw.Draw(image)
+    for stroke in STROKES[digit]:
+        pen.line(
+            [tuple(map(float, p)) for p in stroke],
+            fill=(17, 17, 17),
+            width=22,
+            joint="curve",
+        )
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def request_bytes(host: str, port: int, png: bytes) -> bytes:
+    body = json.dumps(
+        {"image": "data:image/png;base64," + base64.b64encode(png).decode()}
+    ).encode()
+    head = (
+        f"POST /api/predict HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        "Content-Type: application/json\r\nAccept: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    return head + body
+
+
+async def read_response(reader) -> tuple[int, bytes]:
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionError("the server closed the connection")
+    status = int(status_line.split()[1])
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    return status, await reader.readexactly(length)
+
+
+async def load(host, port, payloads, n_requests, n_clients, timeout):
+    latencies, errors, next_index = [], [], 0
+
+    async def client():
+        nonlocal next_index
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while next_index < n_requests:
+                i = next_index
+                next_index += 1
+                digit, payload = payloads[i % len(payloads)]
+                start = time.perf_counter()
+                try:
+                    writer.write(payload)
+                    await writer.drain()
+                    status, body = await read_response(reader)
+                except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                    errors.append(f"request {i}: {exc}")
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(host, port)
+                    continue
+                latencies.append(time.perf_counter() - start)
+                if status != 200:
+                    errors.append(f"request {i}: HTTP {status} {body[:120]!r}")
+                elif json.loads(body)["digit"] is None:
+                    errors.append(f"request {i}: no digit")
+        finally:
+            writer.close()
+
+    start = time.perf_counter()
+    tasks = [asyncio.create_task(client()) for _ in range(n_clients)]
+    done, pending = await asyncio.wait(tasks, timeout=timeout)
+    for task in pending:
+        task.cancel()
+        errors.append("a client was still running at the timeout")
+    for task in done:
+        if task.exception() is not None:
+            errors.append(f"client failed: {task.exception()!r}")
+    return np.array(latencies), errors, time.perf_counter() - start
+
+
+def start_server(examples: str):
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path(digitlab.__file__).parents[1]), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "digitlab",
+            "serve",
+            "--port",
+            "0",
+            "--examples",
+            examples,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    line = process.stdout.readline().strip()
+    if not line.startswith("digitlab is running at http://127.0.0.1:"):
+        process.kill()
+        raise SystemExit(f"the server did not start: {line!r}")
+    port = int(line.split()[4].rsplit(":", 1)[1])
+    return process, port
+
+
+def baseline(pngs, n: int) -> np.ndarray:
+    """The same work without HTTP: explain() called in-process, one at a time."""
+    from digitlab.web.service import describe_model, explain, open_picture
+
+    model = digitlab.default_model()
+    info = describe_model(model)
+    times = []
+    for i in range(n):
+        start = time.perf_counter()
+        explain(model, open_picture(pngs[i % len(pngs)]), info=info)
+        times.append(time.perf_counter() - start)
+    return np.array(times)
+
+
+def ms(seconds) -> str:
+    return f"{1000 * seconds:.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--timeout", type=float, default=300.0)
+    args = parser.parse_args()
+
+    pngs = [canvas_png(d) for d in sorted(STROKES)]
+    core = baseline(pngs, 200)
+    print(
+        f"baseline, in-process explain() (no HTTP), 200 calls: "
+        f"p50 {ms(np.percentile(core, 50))}, p99 {ms(np.percentile(core, 99))}"
+    )
+
+    with tempfile.TemporaryDirectory() as examples:
+        process, port = start_server(examples)
+        try:
+            payloads = [
+                (d, request_bytes("127.0.0.1", port, png))
+                for d, png in zip(sorted(STROKES), pngs, strict=True)
+            ]
+            # Warm up (not counted): first requests pay for imports and caches.
+            asyncio.run(load("127.0.0.1", port, payloads, 50, 4, 60))
+            lat, errors, wall = asyncio.run(
+                load(
+                    "127.0.0.1",
+                    port,
+                    payloads,
+                    args.requests,
+                    args.clients,
+                    args.timeout,
+                )
+            )
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+    p50, p90, p99 = np.percentile(lat, [50, 90, 99]) if len(lat) else (0, 0, 0)
+    print(
+        f"digitlab serve on 127.0.0.1, {args.requests:,} predict requests "
+        f"from {args.clients} concurrent clients ({os.cpu_count()} CPUs):"
+    )
+    print(
+        f"  answered: {len(lat):,} in {wall:.2f} s = {len(lat) / wall:,.0f} requests/s"
+    )
+    print(
+        f"  latency: p50 {ms(p50)}, p90 {ms(p90)}, p99 {ms(p99)}, "
+        f"max {ms(lat.max() if len(lat) else 0)}"
+    )
+    print(f"  errors: {len(errors)}")
+    for line in errors[:5]:
+        print(f"    {line}")
+    print(
+        f"  p99 / in-process p50: {p99 / np.percentile(core, 50):.1f}× "
+        f"(queueing of {args.clients} clients on {os.cpu_count()} CPUs + HTTP)"
+    )
+    ok = not errors and p99 < 0.050
+    print(f"target (0 errors, p99 < 50 ms): {'met' if ok else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""The FastAPI app: the drawing page, the JSON API and their error handling.
+
+:func:`create_app` builds the app; the model is loaded once, in the app's
+lifespan, and shared by every request (predictions only read it).
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from digitlab.errors import DigitlabError
+from digitlab.web.routes import api_router, page_router
+from digitlab.web.service import MAX_UPLOAD_BYTES, describe_model
+
+__all__ = ["create_app", "DEFAULT_EXAMPLES_DIR"]
+
+#: Where "that was a ..." saves drawings unless told otherwise.
+DEFAULT_EXAMPLES_DIR = "digitlab-examples"
+
+# The page never loads anything from elsewhere: this header makes sure of it.
+PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+    "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def _static_dir() -> Path:
+    return Path(str(resources.files("digitlab.web") / "static"))
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with 413 before any parsing.
+
+    The body is read (at most ``max_bytes``) and replayed to the app, so a
+    declared ``Content-Length`` and a chunked body are limited alike.
+    """
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _refuse(self, send, size: str):
+        limit_mib = self.max_bytes / 2**20
+        body = json.dumps(
+            {
+                "detail": f"The request body is {size}, over the limit of "
+                f"{limit_mib:g} MiB; send a smaller picture."
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send, f"{int(declared):,} bytes")
+            return
+        chunks, total = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            total += len(chunk)
+            if total > self.max_bytes:
+                await self._refuse(send, f"more than {self.max_bytes:,} bytes")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _validation_sentence(exc: RequestValidationError) -> tuple[int, str]:
+    """One sentence (and a status) for FastAPI's list of validation errors."""
+    errors = exc.errors()
+    if not errors:
+        return 422, "The request is not valid; see /docs for what to send."
+    first = errors[0]
+    kind = first.get("type", "")
+    where = [str(p) for p in first.get("loc", ()) if p != "body"]
+    field = ".".join(where)
+    if kind == "json_invalid":
+        return 400, (
+            "The request body is not valid JSON; send an object like "
+            '{"image": "data:image/png;base64,...", "label": "7"}.'
+        )
+    if kind == "missing":
+        if not field:
+            return 422, "The request body is missing; see /docs for what to send."
+        return 422, f"The field {field!r} is missing; see /docs for what to send."
+    if kind == "extra_forbidden":
+        return 422, f"The field {field!r} is not expected; see /docs for what to send."
+    if kind in ("model_attributes_type", "dict_type"):
+        return 422, (
+            "The request body must be a JSON object like "
+            '{"image": "data:image/png;base64,...", "label": "7"}.'
+        )
+    message = first.get("msg", "is not valid")
+    return 422, f"The field {field or 'body'!r} is not valid: {message}."
+
+
+def create_app(
+    model=None,
+    *,
+    examples_dir=DEFAULT_EXAMPLES_DIR,
+    max_upload_bytes: int = MAX_UPLOAD_BYTES,
+):
+    """Build the digitlab web app.
+
+    Parameters
+    ----------
+    model : fitted digitlab model, optional
+        The model to answer with. ``None`` loads :func:`digitlab.default_model`
+        when the app starts (once, in its lifespan).
+    examples_dir : str or Path
+        The folder "that was a ..." saves labelled drawings into, as
+        ``<examples_dir>/<label>/<timestamp>.png``. Created on the first save.
+    max_upload_bytes : int
+        Request bodies larger than this are refused with 413.
+
+    Returns
+    -------
+    fastapi.FastAPI
+
+    Examples
+    --------
+    >>> from fastapi.testclient import TestClient
+    >>> with TestClient(create_app()) as client:  # doctest: +SKIP
+    ...     client.get("/api/health").json()["status"]
+    'ok'
+    """
+    examples_dir = Path(examples_dir).expanduser().resolve()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if app.state.model is None:
+            from digitlab import default_model
+
+            app.state.model = default_model()
+            app.state.info = describe_model(app.state.model)
+        yield
+
+    from digitlab import __version__
+
+    app = FastAPI(
+        title="digitlab",
+        version=__version__,
+        summary="Draw a digit and watch a k-nearest-neighbors model decide.",
+        description=(
+            "The JSON API behind the drawing page. Every mistake is answered with "
+            "a 4xx and one sentence in `detail`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.examples_dir = examples_dir
+    # A model given here is ready at once (also for clients that skip the lifespan).
+    app.state.model = model
+    app.state.info = None if model is None else describe_model(model)
+
+    @app.exception_handler(DigitlabError)
+    async def _user_error(request, exc):
+        status = getattr(exc, "status_code", 422)
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request, exc):
+        status, sentence = _validation_sentence(exc)
+        return JSONResponse({"detail": sentence}, status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request, exc):
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"There is nothing at {request.url.path}; the page is at /."
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}."
+        return JSONResponse(
+            {"detail": detail}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.middleware("http")
+    async def _page_policy(request, call_next):
+        response = await call_next(request)
+        path = request.url.path
+        if path == "/" or path.startswith("/static/"):
+            response.headers["Content-Security-Policy"] = PAGE_POLICY
+            response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    app.include_router(api_router)
+    app.include_router(page_router)
+    app.mount("/static", StaticFiles(directory=_static_dir()), name="static")
+    app.add_middleware(BodyLimit, max_bytes=max_upload_bytes)
+    return app

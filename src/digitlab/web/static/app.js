@@ -1,0 +1,429 @@
+// digitlab's drawing page: draw (or upload) a digit, ask /api/predict, show why.
+// Plain JavaScript, no build step, nothing loaded from elsewhere.
+"use strict";
+
+(function () {
+  const DEBOUNCE_MS = 120;
+  const $ = (id) => document.getElementById(id);
+  const pad = $("pad");
+  const ctx = pad.getContext("2d");
+  const state = {
+    strokes: [],        // each stroke: {width, points: [[x, y], ...]}
+    current: null,      // the stroke being drawn
+    upload: null,       // {file, image, dataUrl} of an uploaded picture
+    timer: null,
+    sent: 0,            // number of the latest request sent
+    shown: 0,           // number of the latest answer shown
+    classes: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+    inputMax: 16,
+  };
+
+  // ---- drawing ---------------------------------------------------------------
+
+  function penWidth() { return Math.round(pad.width / 13); }
+
+  function paint() {
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, pad.width, pad.height);
+    if (state.upload) {
+      const img = state.upload.image;
+      const scale = Math.min(pad.width / img.width, pad.height / img.height);
+      const w = img.width * scale, h = img.height * scale;
+      ctx.drawImage(img, (pad.width - w) / 2, (pad.height - h) / 2, w, h);
+    }
+    ctx.strokeStyle = "#111111";
+    ctx.fillStyle = "#111111";
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    const all = state.current ? state.strokes.concat([state.current]) : state.strokes;
+    for (const stroke of all) {
+      const pts = stroke.points;
+      ctx.lineWidth = stroke.width;
+      if (pts.length === 1) {
+        ctx.beginPath();
+        ctx.arc(pts[0][0], pts[0][1], stroke.width / 2, 0, 2 * Math.PI);
+        ctx.fill();
+        continue;
+      }
+      ctx.beginPath();
+      ctx.moveTo(pts[0][0], pts[0][1]);
+      for (let i = 1; i < pts.length; i++) ctx.lineTo(pts[i][0], pts[i][1]);
+      ctx.stroke();
+    }
+  }
+
+  function padPoint(event) {
+    const box = pad.getBoundingClientRect();
+    return [
+      ((event.clientX - box.left) / box.width) * pad.width,
+      ((event.clientY - box.top) / box.height) * pad.height,
+    ];
+  }
+
+  function isEmpty() { return state.strokes.length === 0 && !state.current && !state.upload; }
+
+  pad.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0 && event.pointerType === "mouse") return;
+    event.preventDefault();
+    pad.setPointerCapture(event.pointerId);
+    // A pen presses harder for thicker lines; mouse and finger use the plain pen.
+    const pressure = event.pointerType === "pen" && event.pressure > 0 ? event.pressure : 0.5;
+    state.current = { width: penWidth() * (0.75 + pressure / 2), points: [padPoint(event)] };
+    paint();
+  });
+
+  pad.addEventListener("pointermove", (event) => {
+    if (!state.current || !pad.hasPointerCapture(event.pointerId)) return;
+    event.preventDefault();
+    const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
+    for (const e of events.length ? events : [event]) state.current.points.push(padPoint(e));
+    paint();
+    schedulePredict();
+  });
+
+  function endStroke(event) {
+    if (!state.current) return;
+    if (pad.hasPointerCapture(event.pointerId)) pad.releasePointerCapture(event.pointerId);
+    state.strokes.push(state.current);
+    state.current = null;
+    paint();
+    predictNow();
+  }
+  pad.addEventListener("pointerup", endStroke);
+  pad.addEventListener("pointercancel", endStroke);
+
+  function undo() {
+    if (state.strokes.length) state.strokes.pop();
+    else if (state.upload) state.upload = null;
+    paint();
+    predictNow();
+  }
+
+  function clear() {
+    state.strokes = [];
+    state.current = null;
+    state.upload = null;
+    $("upload-input").value = "";
+    paint();
+    predictNow();
+  }
+
+  $("undo").addEventListener("click", undo);
+  $("clear").addEventListener("click", clear);
+  document.addEventListener("keydown", (event) => {
+    const typing = event.target instanceof HTMLInputElement;
+    if (typing) return;
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") {
+      event.preventDefault();
+      undo();
+    } else if (event.key === "Escape") {
+      clear();
+    }
+  });
+
+  // ---- upload ----------------------------------------------------------------
+
+  $("upload-input").addEventListener("change", () => {
+    const file = $("upload-input").files[0];
+    if (!file) return;
+    const reader = new FileReader();
+    reader.onload = () => {
+      const image = new Image();
+      image.onload = () => {
+        state.strokes = [];
+        state.upload = { file, image, dataUrl: reader.result };
+        paint();
+        predictNow();
+      };
+      image.onerror = () => {
+        // The browser cannot show it; the server still says what is wrong with it.
+        state.upload = null;
+        paint();
+        send(uploadBody(file));
+      };
+      image.src = reader.result;
+    };
+    reader.readAsDataURL(file);
+  });
+
+  function uploadBody(file) {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    return { body: form };
+  }
+
+  // ---- asking the model ------------------------------------------------------
+
+  function pictureDataUrl() {
+    // An untouched upload goes as it is; anything drawn goes as the canvas.
+    if (state.upload && state.strokes.length === 0) return state.upload.dataUrl;
+    return pad.toDataURL("image/png");
+  }
+
+  function schedulePredict() {
+    clearTimeout(state.timer);
+    state.timer = setTimeout(predictNow, DEBOUNCE_MS);
+  }
+
+  function predictNow() {
+    clearTimeout(state.timer);
+    state.timer = null;
+    if (isEmpty()) {
+      state.sent += 1;
+      state.shown = state.sent;
+      showEmpty();
+      return;
+    }
+    if (state.upload && state.strokes.length === 0 && !state.current) {
+      send(uploadBody(state.upload.file));
+    } else {
+      send({
+        body: JSON.stringify({ image: pictureDataUrl() }),
+        headers: { "Content-Type": "application/json" },
+      });
+    }
+  }
+
+  async function send(request) {
+    const number = ++state.sent;
+    document.body.dataset.state = "predicting";
+    let response, answer;
+    try {
+      response = await fetch("/api/predict", { method: "POST", ...request });
+      answer = await response.json();
+    } catch (err) {
+      answer = { detail: "The digitlab server did not answer; is it still running?" };
+      response = { ok: false };
+    }
+    if (number < state.shown) return; // a newer answer is already on screen
+    state.shown = number;
+    if (number === state.sent) document.body.dataset.state = "ready";
+    if (response.ok) showPrediction(answer);
+    else showProblem(answer.detail || "Something went wrong.");
+  }
+
+  // ---- showing the answer ----------------------------------------------------
+
+  function buildVotes() {
+    const list = $("votes");
+    list.replaceChildren();
+    for (const label of state.classes) {
+      const li = document.createElement("li");
+      li.dataset.label = label;
+      li.innerHTML =
+        '<span class="vlabel"></span><span class="track" role="meter" aria-valuemin="0" ' +
+        'aria-valuemax="100" aria-valuenow="0"><span class="fill"></span></span>' +
+        '<span class="share">0 %</span>';
+      li.querySelector(".vlabel").textContent = label;
+      li.querySelector(".track").setAttribute("aria-label", "votes for " + label);
+      list.appendChild(li);
+    }
+  }
+
+  function buildGrid(rows, cols) {
+    const grid = $("grid");
+    grid.replaceChildren();
+    grid.style.gridTemplateColumns = "repeat(" + cols + ", 1fr)";
+    for (let i = 0; i < rows * cols; i++) {
+      const cell = document.createElement("div");
+      cell.className = "cell";
+      cell.textContent = "0";
+      grid.appendChild(cell);
+    }
+    grid.classList.add("empty");
+  }
+
+  function shade(value, max) {
+    const v = Math.max(0, Math.min(1, value / max));
+    const level = Math.round(255 * (1 - v));
+    return "rgb(" + level + "," + level + "," + level + ")";
+  }
+
+  function setVotes(votes, digit) {
+    for (const li of $("votes").children) {
+      const share = votes ? votes[li.dataset.label] || 0 : 0;
+      const pct = Math.round(share * 100);
+      li.querySelector(".fill").style.width = share * 100 + "%";
+      li.querySelector(".share").textContent = pct + " %";
+      li.querySelector(".track").setAttribute("aria-valuenow", String(pct));
+      li.classList.toggle("top", votes !== null && li.dataset.label === digit);
+    }
+  }
+
+  function setGrid(input, max) {
+    const cells = $("grid").children;
+    const flat = input ? input.flat() : null;
+    $("grid").classList.toggle("empty", !flat);
+    for (let i = 0; i < cells.length; i++) {
+      const value = flat ? flat[i] : 0;
+      cells[i].style.background = shade(value, max);
+      cells[i].classList.toggle("dark", value / max > 0.5);
+      cells[i].textContent = Number.isInteger(value) ? String(value) : value.toFixed(1);
+    }
+  }
+
+  function neighborCanvas(pixels, max) {
+    const side = Math.round(Math.sqrt(pixels.length));
+    const canvas = document.createElement("canvas");
+    canvas.width = side;
+    canvas.height = side;
+    const c = canvas.getContext("2d");
+    const img = c.createImageData(side, side);
+    for (let i = 0; i < pixels.length; i++) {
+      const level = Math.round(255 * (1 - Math.max(0, Math.min(1, pixels[i] / max))));
+      img.data.set([level, level, level, 255], i * 4);
+    }
+    c.putImageData(img, 0, 0);
+    return canvas;
+  }
+
+  function setNeighbors(neighbors, digit, max) {
+    const list = $("neighbors");
+    list.replaceChildren();
+    for (const n of neighbors || []) {
+      const li = document.createElement("li");
+      li.className = "neighbor" + (n.label === digit ? " agree" : "");
+      li.dataset.label = n.label;
+      li.dataset.distance = String(n.distance);
+      const canvas = neighborCanvas(n.pixels, max);
+      canvas.setAttribute("role", "img");
+      canvas.setAttribute("aria-label", "training digit " + n.label);
+      const label = document.createElement("span");
+      label.className = "nlabel";
+      label.textContent = n.label;
+      const dist = document.createElement("span");
+      dist.className = "ndist";
+      dist.textContent = "d = " + n.distance.toFixed(1);
+      dist.title = "distance to your digit, training row " + n.index;
+      li.append(canvas, label, dist);
+      list.appendChild(li);
+    }
+  }
+
+  function showPrediction(answer) {
+    $("error").hidden = true;
+    $("digit").textContent = answer.digit;
+    const k = answer.neighbors.length;
+    const pct = Math.round(answer.confidence * 100);
+    $("confidence").textContent = k
+      ? pct + " % of the " + k + " nearest training digits say " + answer.digit + "."
+      : pct + " % sure it is a " + answer.digit + ".";
+    $("quick").innerHTML = "";
+    $("quick").append("The model says ", strong(answer.digit), " (" + pct + " %)");
+    setVotes(answer.votes, answer.digit);
+    if ($("grid").children.length !== answer.input.length * answer.input[0].length) {
+      buildGrid(answer.input.length, answer.input[0].length);
+    }
+    setGrid(answer.input, answer.input_max);
+    setNeighbors(answer.neighbors, answer.digit, answer.input_max);
+    setLabelButtons(true);
+  }
+
+  function strong(text) {
+    const b = document.createElement("strong");
+    b.textContent = text;
+    return b;
+  }
+
+  function showEmpty() {
+    document.body.dataset.state = "ready";
+    $("quick").textContent = "";
+    $("error").hidden = true;
+    $("digit").textContent = "?";
+    $("confidence").textContent = "Draw a digit to begin.";
+    setVotes(null, null);
+    setGrid(null, state.inputMax);
+    setNeighbors([], null, state.inputMax);
+    setLabelButtons(false);
+  }
+
+  function showProblem(sentence) {
+    $("quick").textContent = sentence;
+    $("digit").textContent = "?";
+    $("confidence").textContent = "";
+    $("error").textContent = sentence;
+    $("error").hidden = false;
+    setVotes(null, null);
+    setGrid(null, state.inputMax);
+    setNeighbors([], null, state.inputMax);
+    setLabelButtons(false);
+  }
+
+  // ---- "that was a ..." ------------------------------------------------------
+
+  function buildLabelButtons() {
+    const row = $("label-buttons");
+    row.replaceChildren();
+    for (const label of state.classes) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = label;
+      button.dataset.label = label;
+      button.setAttribute("aria-label", "that was a " + label + ": save the drawing as a " + label);
+      button.addEventListener("click", () => saveExample(label));
+      row.appendChild(button);
+    }
+    setLabelButtons(false);
+  }
+
+  function setLabelButtons(enabled) {
+    for (const b of $("label-buttons").children) b.disabled = !enabled;
+  }
+
+  async function saveExample(label) {
+    const status = $("save-status");
+    status.textContent = "Saving…";
+    let response, answer;
+    try {
+      response = await fetch("/api/examples", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ image: pictureDataUrl(), label }),
+      });
+      answer = await response.json();
+    } catch (err) {
+      status.textContent = "The digitlab server did not answer; is it still running?";
+      return;
+    }
+    if (!response.ok) {
+      status.textContent = answer.detail;
+      return;
+    }
+    const many = answer.count === 1 ? "1 example" : answer.count + " examples";
+    status.textContent =
+      "Saved as " + answer.path + " (" + many + " of " + answer.label + " in " + answer.folder + ").";
+  }
+
+  // ---- start -----------------------------------------------------------------
+
+  async function start() {
+    buildVotes();
+    buildGrid(8, 8);
+    buildLabelButtons();
+    paint();
+    showEmpty();
+    try {
+      const info = await (await fetch("/api/model")).json();
+      state.classes = info.classes;
+      buildVotes();
+      buildGrid(info.input_shape[0], info.input_shape[1]);
+      buildLabelButtons();
+      showEmpty();
+      const parts = [];
+      parts.push(info.k ? info.k + "-nearest neighbors (" + info.weights + " votes, " + info.metric + ")" : info.estimator);
+      parts.push("recipe " + info.recipe);
+      const n = info.n_train.toLocaleString("en");
+      parts.push(info.data === "digits"
+        ? "trained on scikit-learn's " + n + " digits"
+        : "trained on " + n + " digits of " + info.data);
+      if (info.accuracy !== null) parts.push("test accuracy " + (info.accuracy * 100).toFixed(1) + " %");
+      $("model-line").textContent = "Model: " + parts.join(" · ");
+      if (info.accuracy_note) $("model-line").title = info.accuracy_note;
+    } catch (err) {
+      $("model-line").textContent = "Could not reach the digitlab server.";
+    }
+    document.body.dataset.state = "ready";
+  }
+
+  start();
+})();

@@ -1,0 +1,277 @@
+"""The drawing page in a real browser: Debian's chromium driven by Playwright.
+
+A real uvicorn server runs on a free 127.0.0.1 port in a thread; the test draws
+digits with the mouse on the canvas and reads what the page shows. Set
+``DIGITLAB_SCREENSHOTS=DIR`` to keep the screenshots for looking at.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import digitlab
+
+pytest.importorskip("fastapi", reason="the web extra is not installed")
+pytest.importorskip("playwright", reason="playwright is not installed")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason=f"chromium is not installed at {CHROMIUM}"
+    ),
+]
+
+# Strokes in fractions of the canvas (x, y), drawn the way people draw them.
+ONE = [[(0.52, 0.15), (0.50, 0.85)]]
+SEVEN = [[(0.28, 0.2), (0.72, 0.2), (0.45, 0.85)]]
+ZERO = [
+    [
+        (0.5 + 0.22 * math.sin(a), 0.5 - 0.33 * math.cos(a))
+        for a in (t / 24 * 2 * math.pi for t in range(25))
+    ]
+]
+THREE = [
+    [(0.32, 0.22), (0.45, 0.15), (0.6, 0.16), (0.66, 0.27), (0.6, 0.4), (0.47, 0.47)],
+    [(0.47, 0.47), (0.62, 0.53), (0.68, 0.66), (0.6, 0.8), (0.45, 0.85), (0.3, 0.78)],
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    import uvicorn
+
+    from digitlab.web.server import bind
+
+    examples = tmp_path_factory.mktemp("examples")
+    from digitlab.web import create_app
+
+    app = create_app(digitlab.default_model(), examples_dir=examples)
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}", examples
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    url, _ = server
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    failed = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.on("pageerror", lambda e: failed.append(str(e)))
+    page.goto(url)
+    page.wait_for_selector("#model-line:has-text('Model:')")
+    yield page
+    context.close()
+    assert failed == [], failed
+
+
+def shot(page, name):
+    folder = os.environ.get("DIGITLAB_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def draw(page, strokes):
+    box = page.locator("#pad").bounding_box()
+
+    def at(p):
+        return box["x"] + p[0] * box["width"], box["y"] + p[1] * box["height"]
+
+    for stroke in strokes:
+        page.mouse.move(*at(stroke[0]))
+        page.mouse.down()
+        for point in stroke[1:]:
+            page.mouse.move(*at(point), steps=6)
+        page.mouse.up()
+    settle(page)
+
+
+def settle(page):
+    """Wait until the answer to the latest request is on the page."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("body")).to_have_attribute("data-state", "ready")
+
+
+SHOWN_JS = """() => {
+  const all = (selector) => [...document.querySelectorAll(selector)];
+  const error = document.getElementById("error");
+  return {
+    digit: document.getElementById("digit").textContent,
+    error: error.hidden ? null : error.textContent,
+    votes: Object.fromEntries(all("#votes li").map(
+      (li) => [li.dataset.label, li.querySelector(".share").textContent])),
+    top: all("#votes li.top").map((li) => li.dataset.label),
+    cells: all("#grid .cell").map((c) => Number(c.textContent)),
+    neighbors: all("#neighbors .neighbor").map(
+      (n) => [n.dataset.label, Number(n.dataset.distance)]),
+  };
+}"""
+
+
+def shown(page) -> dict:
+    """What the page shows: the digit, votes, the grid and the neighbors."""
+    return page.evaluate(SHOWN_JS)
+
+
+@pytest.mark.parametrize(
+    ("digit", "strokes"), [("1", ONE), ("0", ZERO), ("7", SEVEN), ("3", THREE)]
+)
+def test_drawing_a_digit_shows_it_with_its_input_and_neighbors(page, digit, strokes):
+    draw(page, strokes)
+    seen = shown(page)
+    shot(page, f"drew-{digit}")
+    assert seen["error"] is None
+    assert seen["digit"] == digit
+    assert seen["top"] == [digit]
+    assert len(seen["cells"]) == 64
+    assert all(0 <= c <= 16 for c in seen["cells"]) and sum(seen["cells"]) > 0
+    assert len(seen["neighbors"]) == 5
+    distances = [d for _, d in seen["neighbors"]]
+    assert distances == sorted(distances) and distances[0] > 0
+    labels = [label for label, _ in seen["neighbors"]]
+    # The vote bars are the neighbor labels counted: 5 neighbors, 20 % each.
+    assert seen["votes"][digit] == f"{labels.count(digit) * 20} %"
+    # The page shows exactly what the API says for the same canvas picture.
+    picture = page.evaluate("() => document.getElementById('pad').toDataURL()")
+    answer = page.request.post(page.url + "api/predict", data={"image": picture}).json()
+    assert answer["digit"] == digit
+    assert [int(v) for row in answer["input"] for v in row] == seen["cells"]
+    assert [[n["label"], n["distance"]] for n in answer["neighbors"]] == seen[
+        "neighbors"
+    ]
+
+
+def test_undo_clear_and_keys(page):
+    draw(page, SEVEN)
+    assert shown(page)["digit"] == "7"
+    draw(page, [[(0.1, 0.9), (0.9, 0.95)]])  # a scribble across the bottom
+    page.click("#undo")
+    settle(page)
+    assert shown(page)["digit"] == "7"
+    page.click("#clear")
+    settle(page)
+    seen = shown(page)
+    assert seen["digit"] == "?" and seen["neighbors"] == [] and sum(seen["cells"]) == 0
+    assert page.locator("#label-buttons button:disabled").count() == 10
+    # The keyboard does the same: Ctrl+Z undoes, Escape clears.
+    draw(page, ONE)
+    draw(page, [[(0.2, 0.5), (0.8, 0.5)]])
+    page.keyboard.press("Control+z")
+    settle(page)
+    assert shown(page)["digit"] == "1"
+    page.keyboard.press("Escape")
+    settle(page)
+    assert shown(page)["digit"] == "?"
+
+
+def test_every_control_is_reachable_with_tab(page):
+    reached = set()
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        reached.add(
+            page.evaluate(
+                "() => document.activeElement.id || "
+                "document.activeElement.dataset.label || ''"
+            )
+        )
+    assert {"pad", "undo", "clear", "upload-input"} <= reached
+
+
+def test_that_was_a_saves_the_drawing(page, server):
+    _, examples = server
+    draw(page, SEVEN)
+    page.get_by_role("button", name="that was a 7: save the drawing as a 7").click()
+    status = page.locator("#save-status")
+    from playwright.sync_api import expect
+
+    expect(status).to_contain_text("Saved as 7/")
+    shot(page, "saved-7")
+    saved = sorted((examples / "7").glob("*.png"))
+    assert len(saved) >= 1
+    name = status.text_content().split("Saved as 7/")[1].split(" ")[0]
+    assert (examples / "7" / name).is_file()
+    model = digitlab.default_model()
+    assert model.predict_pictures([str(examples / "7" / name)]).tolist() == [7]
+
+
+def test_uploading_a_picture(page, tmp_path):
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (240, 320), (250, 248, 240))
+    ImageDraw.Draw(picture).line([(120, 40), (118, 280)], fill=(30, 30, 90), width=22)
+    path = tmp_path / "one.jpg"
+    picture.save(path, quality=80)
+    page.set_input_files("#upload-input", str(path))
+    from playwright.sync_api import expect
+
+    expect(page.locator("#digit")).to_have_text("1")
+    settle(page)
+    assert len(shown(page)["neighbors"]) == 5
+    # Not a picture: the server's sentence is shown, nothing breaks.
+    bad = tmp_path / "notes.png"
+    bad.write_text("not a picture")
+    page.set_input_files("#upload-input", str(bad))
+    expect(page.locator("#error")).to_contain_text("is not a picture")
+    shot(page, "upload-error")
+
+
+def test_readable_on_a_phone(browser, server):
+    url, _ = server
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, has_touch=True
+    )
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("#model-line:has-text('Model:')")
+    draw(page, ONE)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    box = page.locator("#pad").bounding_box()
+    shot(page, "phone")
+    context.close()
+    assert width <= 390, "the page scrolls sideways on a phone"
+    assert 250 <= box["width"] <= 390
