@@ -372,3 +372,59 @@ def test_readme_mistakes_sessions_are_real(tmp_path, monkeypatch):
         # Every line shown in the README is a real output line, in order.
         positions = [output.index(ln) for ln in shown]
         assert positions == sorted(positions), command
+
+
+def test_round_trip_through_dict_prints_the_same(lesson):
+    import json
+
+    stored = json.loads(json.dumps(lesson.to_dict()))
+    again = MistakesResult.from_dict(stored)
+    assert again.lines() == lesson.lines()
+    assert again.confusion.tolist() == lesson.confusion.tolist()
+    assert again.examples[1].neighbors[0].label == 8
+
+
+def test_cli_runs_are_recorded_and_rerun_identically():
+    import json
+
+    from click.testing import CliRunner
+
+    from digitlab.cli import main
+
+    assert run_cli("--repeats", "2").exit_code == 0
+    assert run_cli("--k", "1", "--no-record").exit_code == 0
+    runs = CliRunner().invoke(main, ["runs", "--json"])
+    (run,) = json.loads(runs.output)
+    assert run["command"] == "mistakes" and run["seeds"] == [0, 1]
+    shown = CliRunner().invoke(main, ["runs", "show", str(run["id"])]).output
+    assert "  Accuracy 0.9847 (11 wrong of 720) over 2 splits (seeds 0..1)" in shown
+    assert "  Most confused: 8 → 3 (2), 1 → 5 (1), 2 → 3 (1), 2 → 7 (1)" in shown
+    rerun = CliRunner().invoke(main, ["runs", "rerun", str(run["id"])])
+    assert rerun.exit_code == 0 and "Identical" in rerun.output
+
+
+def test_repeats_find_the_pictures_wrong_again_and_again(digits):
+    result = mistakes_on_split(digits, k=1, repeats=5)
+    times, tested = {}, {}
+    for seed in range(5):
+        X_tr, X_te, y_tr, y_te, _, rows = train_test_split(
+            digits.X, digits.y, np.arange(len(digits)), test_size=0.2, random_state=seed
+        )
+        pred = KNeighborsClassifier(n_neighbors=1).fit(X_tr, y_tr).predict(X_te)
+        for row in rows[pred != y_te]:
+            times[int(row)] = times.get(int(row), 0) + 1
+        for row in rows:
+            tested[int(row)] = tested.get(int(row), 0) + 1
+    expected = sorted(
+        ((r, int(digits.y[r]), n, tested[r]) for r, n in times.items() if n > 1),
+        key=lambda t: (-t[2], t[0]),
+    )
+    assert expected  # some pictures are wrong in several splits
+    assert result.hardest(limit=None) == expected
+    row, true, n, seen = expected[0]
+    assert result.hardest_line().startswith(
+        f"Wrong again and again: data row {row} (true {true}, wrong {n} of {seen} "
+        "times tested)"
+    )
+    assert "5 splits, seeds 0..4" in result.description
+    assert mistakes_on_split(digits).hardest() == []

@@ -712,6 +712,7 @@ def train_summary(config: dict) -> str:
     help="Add up N splits (seeds SEED, SEED+1, ...): which digits are hard on average.",
 )
 @json_option
+@record_options
 @friendly
 def mistakes(
     data,
@@ -753,8 +754,9 @@ def mistakes(
             check_target(path, force=force)
     if report is not None and plot is not None and report == plot:
         raise DigitlabError("--report and --plot name the same file; give two names.")
+    dataset = load_data(data)
     result = mistakes_on_split(
-        load_data(data),
+        dataset,
         test_size=test_size,
         seed=seed,
         stratify=stratify,
@@ -773,6 +775,21 @@ def mistakes(
 
         ax = plot_confusion(result, normalize=normalize)
         written["plot"] = str(save_figure(ax, plot, force=force))
+    results = result.to_dict()
+    config = results.pop("config")
+    results.pop("version")
+    record_run(
+        data=dataset,
+        config=config,
+        results=results,
+        score=result.accuracy,
+        score_std=results.get("accuracy_summary", {}).get("std"),
+        summary=train_summary(config) + (f" ×{repeats}" if repeats > 1 else ""),
+        seeds=result.seeds,
+        files=list(written.values()),
+        result_type="digitlab.mistakes:MistakesResult",
+        exclude=("report", "normalize"),
+    )
     if as_json:
         out = result.to_dict(normalize=normalize)
         out["written"] = written

@@ -175,6 +175,8 @@ class MistakesResult:
     seeds: list
     config: dict = field(default_factory=dict)
     description: str = ""
+    times_tested: dict = field(default_factory=dict, repr=False)
+    """``{data_row: n}``: in how many splits each picture was a test digit."""
 
     # -- the numbers -------------------------------------------------------------
 
@@ -269,6 +271,43 @@ class MistakesResult:
         )
         return [out[n] for n in order]
 
+    def hardest(self, limit: int | None = 10) -> list[tuple[int, object, int, int]]:
+        """Pictures wrong in more than one split: ``(data_row, true, wrong, tested)``.
+
+        ``wrong`` counts the splits that got the picture wrong, ``tested`` the
+        splits it was a test digit in. Most often wrong first (then by data row).
+        With repeated splits this shows the few pictures that are hard whichever
+        split they land in.
+        """
+        wrong: dict[int, int] = {}
+        truth = {}
+        for m in self.examples:
+            if m.data_row is not None:
+                wrong[m.data_row] = wrong.get(m.data_row, 0) + 1
+                truth[m.data_row] = m.true
+        out = sorted(
+            (
+                (row, truth[row], n, self.times_tested.get(row, n))
+                for row, n in wrong.items()
+                if n > 1
+            ),
+            key=lambda t: (-t[2], t[0]),
+        )
+        return out if limit is None else out[:limit]
+
+    def hardest_line(self, limit: int = 5) -> str:
+        """One line: ``Wrong again and again: data row 37 (true 9, ...)``."""
+        hardest = self.hardest(limit=None)
+        if not hardest:
+            return "Wrong again and again: no picture was wrong in more than one split."
+        text = ", ".join(
+            f"data row {row} (true {true}, wrong {n} of {tested} times tested)"
+            for row, true, n, tested in hardest[:limit]
+        )
+        if len(hardest) > limit:
+            text += f", ... ({len(hardest) - limit} more)"
+        return f"Wrong again and again: {text}"
+
     def examples_of(self, true, predicted) -> list[Mistake]:
         """The wrong digits of label ``true`` predicted as ``predicted``."""
         return [m for m in self.examples if m.true == true and m.predicted == predicted]
@@ -299,6 +338,50 @@ class MistakesResult:
             seeds=[s for r in results for s in r.seeds],
             config=config,
             description=results[0].description,
+            times_tested=_add_counts(r.times_tested for r in results),
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MistakesResult:
+        """Rebuild a result from :meth:`to_dict` (pictures are not stored there).
+
+        ``digitlab runs show`` uses it to print a recorded run again.
+        """
+        labels = np.asarray(data["labels"])
+        by_name = {str(v): _plain(v) for v in labels}
+        examples = [
+            Mistake(
+                test_row=m["test_row"],
+                data_row=m["data_row"],
+                true=m["true"],
+                predicted=m["predicted"],
+                shares={by_name.get(k, k): v for k, v in m["shares"].items()},
+                neighbors=tuple(
+                    Neighbor(
+                        train_row=n["train_row"],
+                        data_row=n["data_row"],
+                        label=n["label"],
+                        distance=n["distance"],
+                        image=None,
+                    )
+                    for n in m["neighbors"]
+                ),
+                tie=m["tie"],
+                tie_note=m["tie_note"],
+                image=None,
+                seed=m["seed"],
+            )
+            for m in data["examples"]
+        ]
+        return cls(
+            labels=labels,
+            confusion=np.asarray(data["confusion"], dtype=np.int64),
+            examples=examples,
+            accuracies=list(data["accuracies"]),
+            seeds=list(data["seeds"]),
+            config=dict(data.get("config", {})),
+            description=data.get("description", ""),
+            times_tested={h["data_row"]: h["tested"] for h in data.get("hardest", [])},
         )
 
     # -- faces -------------------------------------------------------------------
@@ -322,8 +405,13 @@ class MistakesResult:
                 for p in self.pairs
             ],
             "examples": [m.to_dict() for m in self.examples],
+            "hardest": [
+                {"data_row": row, "true": true, "wrong": n, "tested": tested}
+                for row, true, n, tested in self.hardest(limit=None)
+            ],
             "seeds": self.seeds,
             "accuracies": self.accuracies,
+            "description": self.description,
             "version": __version__,
         }
         if self.n_splits > 1:
@@ -401,6 +489,8 @@ class MistakesResult:
         out = [self.summary_line(), *self.confusion_lines(normalize)]
         out += self.per_class_lines()
         out.append(self.pair_line())
+        if self.hardest(limit=1):
+            out.append(self.hardest_line())
         if self.examples:
             out.append("Wrong digits (neighbors as label@distance, nearest first):")
             for m in self.examples[:max_examples]:
@@ -429,6 +519,14 @@ class MistakesResult:
         from digitlab.report import write_report
 
         return write_report(self, path, force=force, normalize=normalize)
+
+
+def _add_counts(counts) -> dict:
+    total: dict = {}
+    for c in counts:
+        for key, n in c.items():
+            total[key] = total.get(key, 0) + n
+    return total
 
 
 def _label_rank(labels: np.ndarray, pair: Pair) -> tuple[int, int]:
@@ -605,6 +703,7 @@ def mistakes(
         seeds=[seed],
         config=dict(config or {}),
         description=description,
+        times_tested={} if test_rows is None else dict.fromkeys(map(int, test_rows), 1),
     )
 
 
@@ -689,4 +788,11 @@ def mistakes_on_split(
                 description=" · ".join(trained.lines()[:3]),
             )
         )
-    return results[0] if repeats == 1 else MistakesResult.combine(results)
+    if repeats == 1:
+        return results[0]
+    combined = MistakesResult.combine(results)
+    last = seed + repeats - 1
+    combined.description = combined.description.replace(
+        f"seed {seed}", f"{repeats} splits, seeds {seed}..{last}", 1
+    )
+    return combined

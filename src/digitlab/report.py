@@ -91,7 +91,7 @@ def _confusion_table(result, normalize) -> str:
         cells = []
         for j in range(len(names)):
             count = int(result.confusion[i, j])
-            text = str(count) if normalize is None else f"{shown[i, j]:.2f}"
+            text = str(count) if normalize is None else f"{shown[i, j]:.3f}"
             shade = rates[i, j] if i == j else off[i, j] / off_top
             style = (
                 f' style="background: {_cell_color(shade, i == j)}"' if count else ""
@@ -190,28 +190,24 @@ def _gallery(result, max_examples) -> str:
 
 def render_fragment(result, *, normalize=None, max_examples=None) -> str:
     """The report's body (no ``<html>`` around it): also the notebook view."""
-    config = ", ".join(f"{k}={v}" for k, v in sorted(result.config.items()))
-    return (
-        '<div class="digitlab-mistakes">'
-        f'<p class="summary">{escape(result.summary_line())}</p>'
-        + (
-            f'<p class="config">{escape(result.description)}</p>'
-            if result.description
-            else ""
-        )
-        + (
-            f'<p class="config">{escape(config)}</p>'
-            if config and not result.description
-            else ""
-        )
-        + f"<p>{escape(result.pair_line())}</p>"
-        "<h2>Confusion matrix</h2>"
-        f"{_confusion_table(result, normalize)}"
-        "<h2>Per digit</h2>"
-        f"{_scores_table(result)}"
-        f'<h2 id="gallery">Misclassified digits ({result.n_wrong})</h2>'
-        f"{_gallery(result, max_examples)}</div>"
+    about = result.description or ", ".join(
+        f"{k}={v}" for k, v in sorted(result.config.items())
     )
+    parts = [
+        '<div class="digitlab-mistakes">',
+        f'<p class="summary">{escape(result.summary_line())}</p>',
+        f'<p class="config">{escape(about)}</p>' if about else "",
+        f"<p>{escape(result.pair_line())}</p>",
+        f"<p>{escape(result.hardest_line())}</p>" if result.hardest(1) else "",
+        "<h2>Confusion matrix</h2>",
+        _confusion_table(result, normalize),
+        "<h2>Per digit</h2>",
+        _scores_table(result),
+        f'<h2 id="gallery">Misclassified digits ({result.n_wrong})</h2>',
+        _gallery(result, max_examples),
+        "</div>",
+    ]
+    return "".join(parts)
 
 
 def render_report(result, *, normalize=None) -> str:
