@@ -11,6 +11,7 @@ The lesson in five lines::
 
 __version__ = "0.1.0"
 
+from digitlab.compare import CompareResult, compare
 from digitlab.data import Dataset, Split, load_data, load_digits
 from digitlab.errors import DigitlabError, DigitlabNotice
 from digitlab.mistakes import MistakesResult, mistakes, mistakes_on_split
@@ -18,27 +19,33 @@ from digitlab.model import KNN, load_model, save_model
 from digitlab.neighbors import kneighbors
 from digitlab.predict import PicturePredictions, default_model, predict_files
 from digitlab.preprocess import PIPELINES, prepare
+from digitlab.recipes import RECIPES, RecipeModel, make_estimator
 from digitlab.runs import Run, RunStore
 from digitlab.train import TrainResult, train
 
 __all__ = [
     "__version__",
+    "CompareResult",
     "Dataset",
     "DigitlabError",
     "DigitlabNotice",
     "KNN",
-    "PIPELINES",
     "MistakesResult",
+    "PIPELINES",
     "PicturePredictions",
+    "RECIPES",
+    "RecipeModel",
     "Run",
     "RunStore",
     "Split",
     "TrainResult",
+    "compare",
     "default_model",
     "kneighbors",
     "load_data",
     "load_digits",
     "load_model",
+    "make_estimator",
     "mistakes",
     "mistakes_on_split",
     "predict_files",

@@ -152,6 +152,37 @@ def model_options(command):
     return command
 
 
+def recipe_option(command):
+    """``--recipe``: fit a named recipe (``digitlab compare --list``) instead of kNN."""
+    return click.option(
+        "--recipe",
+        default=None,
+        metavar="NAME",
+        help="Fit this recipe instead of plain k-nearest neighbors, e.g. svc-shift "
+        "(`digitlab compare --list` shows them all).",
+    )(command)
+
+
+def _check_recipe_alone(recipe) -> None:
+    """--recipe replaces the kNN model, so --k/--weights/--metric make no sense."""
+    if recipe is None:
+        return
+    ctx = click.get_current_context()
+    defaults = {"k": 5, "weights": "uniform", "metric": "euclidean"}
+    # Only settings that differ from kNN's defaults: `digitlab runs rerun` replays
+    # every option explicitly.
+    given = [
+        f"--{name}"
+        for name, default in defaults.items()
+        if ctx.params.get(name, default) != default
+    ]
+    if given:
+        raise DigitlabError(
+            f"--recipe {recipe} brings its own model settings, so {', '.join(given)} "
+            "cannot be used with it; drop them or drop --recipe."
+        )
+
+
 def json_option(command):
     """``--json``: one JSON document on stdout instead of text."""
     return click.option(
@@ -452,11 +483,14 @@ def main():
     metavar="PATH",
     help="Write the fitted model to this file (.npz, no pickle).",
 )
+@recipe_option
 @click.option("--force", is_flag=True, help="Allow --save to overwrite a file.")
 @json_option
 @record_options
 @friendly
-def train(data, test_size, seed, stratify, k, weights, metric, save, force, as_json):
+def train(
+    data, test_size, seed, stratify, k, weights, metric, recipe, save, force, as_json
+):
     """Train and test a k-nearest-neighbors classifier: the lesson in one command.
 
     \b
@@ -472,10 +506,12 @@ def train(data, test_size, seed, stratify, k, weights, metric, save, force, as_j
       digitlab train
       digitlab train --k 1 --test-size 0.3 --seed 7
       digitlab train --save model.npz --json
+      digitlab train --recipe svc-shift --save best.npz
     """
     from digitlab.data import load_data
     from digitlab.train import train as run_train
 
+    _check_recipe_alone(recipe)
     if save is not None:
         _check_save_path(save, force)
     dataset = load_data(data)
@@ -487,6 +523,7 @@ def train(data, test_size, seed, stratify, k, weights, metric, save, force, as_j
         k=k,
         weights=weights,
         metric=metric,
+        recipe=recipe,
     )
     saved = None
     if save is not None:
@@ -511,6 +548,7 @@ def train(data, test_size, seed, stratify, k, weights, metric, save, force, as_j
         summary=train_summary(config),
         seeds=[seed],
         files=[saved] if saved else [],
+        exclude=("k", "weights", "metric") if recipe else (),
     )
     if as_json:
         out = result.to_dict()
@@ -668,7 +706,8 @@ def _write_png(image, path, force: bool) -> None:
 
 def train_summary(config: dict) -> str:
     """``ts=0.2 k=5 seed 0`` (+ what differs from the defaults) for ``runs``."""
-    parts = [f"ts={config['test_size']}", f"k={config['k']}", f"seed {config['seed']}"]
+    model = f"recipe {config['recipe']}" if "recipe" in config else f"k={config['k']}"
+    parts = [f"ts={config['test_size']}", model, f"seed {config['seed']}"]
     if config.get("weights", "uniform") != "uniform":
         parts.append(config["weights"])
     if config.get("metric", "euclidean") != "euclidean":
@@ -858,6 +897,182 @@ def serve(host, port, model_path, examples_dir):
     from digitlab.web.server import run_server
 
     run_server(host=host, port=port, model_path=model_path, examples_dir=examples_dir)
+
+
+@main.command()
+@data_option
+@split_options
+@click.option(
+    "--recipes",
+    default=None,
+    metavar="A,B,C",
+    help="Comma-separated recipe names (default: all but the slowest; see --list).",
+)
+@click.option(
+    "--repeats",
+    type=int,
+    default=20,
+    show_default=True,
+    help="How many random splits; split i uses seed --seed + i.",
+)
+@click.option(
+    "--baseline",
+    default="knn",
+    show_default=True,
+    metavar="NAME",
+    help="The recipe every other one is compared with, split by split.",
+)
+@click.option("--list", "list_only", is_flag=True, help="List the recipes and exit.")
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PNG",
+    help="Also draw a dot plot of the accuracies with their 95 % intervals.",
+)
+@click.option("--force", is_flag=True, help="Allow --plot to overwrite a file.")
+@json_option
+@record_options
+@friendly
+def compare(
+    data,
+    test_size,
+    seed,
+    stratify,
+    recipes,
+    repeats,
+    baseline,
+    list_only,
+    plot,
+    force,
+    as_json,
+):
+    """Compare recipes that do better than plain kNN, on identical splits.
+
+    \b
+    Every recipe is fitted and tested on the same --repeats random splits
+    (seeds --seed, --seed+1, ...). The table shows each recipe's mean accuracy,
+    its spread and 95 % interval, the paired difference against --baseline with
+    a paired t-test across the splits, and the time to fit and predict one split.
+
+    \b
+    Examples:
+      digitlab compare
+      digitlab compare --list
+      digitlab compare --recipes knn,knn-shift,svc --repeats 5 --plot cmp.png
+    """
+    from digitlab.compare import compare as run_compare
+    from digitlab.data import load_data
+    from digitlab.recipes import DEFAULT_RECIPES, RECIPES
+
+    if list_only:
+        if as_json:
+            echo_json(
+                {
+                    name: {"description": r.description, "default": r.default}
+                    for name, r in RECIPES.items()
+                }
+            )
+            return
+        width = max(len(name) for name in RECIPES)
+        for name, r in RECIPES.items():
+            mark = "" if r.default else "  (not run by default: slow)"
+            click.echo(f"{name:<{width}}  {r.description}{mark}")
+        return
+    if plot is not None:
+        _check_save_path(plot, force)
+    names = DEFAULT_RECIPES if recipes is None else _split_names(recipes)
+    dataset = load_data(data)
+    with _progress(len(names) + (baseline not in names), repeats, as_json) as tick:
+        result = run_compare(
+            dataset,
+            names,
+            repeats=repeats,
+            test_size=test_size,
+            seed=seed,
+            stratify=stratify,
+            baseline=baseline,
+            progress=tick,
+        )
+    written = None
+    if plot is not None:
+        from digitlab.plots import save_figure
+
+        written = str(save_figure(result.plot(), plot, force=force))
+    results = result.to_dict()
+    best = result.summary(result.best())
+    record_run(
+        data=dataset,
+        config={
+            "data": dataset.source,
+            "recipes": list(result.recipes),
+            "repeats": repeats,
+            "test_size": result.test_size,
+            "seed": seed,
+            "stratify": stratify,
+            "baseline": baseline,
+        },
+        results=results,
+        score=best.mean,
+        score_std=best.std,
+        summary=f"best {result.best()} of {len(result.recipes)} recipes "
+        f"({result.repeats}×)",
+        seeds=result.seeds,
+        files=[written] if written else [],
+        result_type="digitlab.compare:CompareResult",
+        exclude=("list_only",),
+    )
+    if as_json:
+        out = dict(results)
+        out["plot"] = written
+        echo_json(out)
+        return
+    for line in result.lines():
+        click.echo(line)
+    if written:
+        click.echo(f"Plot saved to {written}")
+
+
+def _split_names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise DigitlabError(
+            "--recipes is empty; name recipes separated by commas, e.g. knn,svc."
+        )
+    return names
+
+
+class _progress:
+    """A rich progress bar on stderr, only when stderr is a terminal and not --json.
+
+    Used as a context manager; yields the ``progress(recipe, split)`` callback that
+    :func:`digitlab.compare` calls after every fit (``None`` when no bar is shown).
+    """
+
+    def __init__(self, n_recipes: int, repeats: int, quiet: bool):
+        self.total = n_recipes * max(repeats, 0)
+        self.show = not quiet and sys.stderr.isatty() and self.total > 0
+        self.bar = None
+
+    def __enter__(self):
+        if not self.show:
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("comparing", total=self.total)
+
+        def tick(recipe, split):
+            self.bar.update(task, advance=1, description=f"{recipe} split {split}")
+
+        return tick
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False
 
 
 def _check_save_path(path, force: bool) -> None:

@@ -29,7 +29,11 @@ from digitlab.neighbors import check_metric, check_weights, kneighbors, vote
 
 __all__ = ["KNN", "save_model", "load_model", "FORMAT_VERSION"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 1: a KNN (parameters + training arrays). Version 2 adds recipe models
+# (digitlab.recipes.RecipeModel: recipe name, parameters + the raw training arrays,
+# refitted on load). A KNN is still written as version 1, which older readers know.
+_ESTIMATOR_VERSIONS = {"KNN": 1, "RecipeModel": 2}
 
 
 def flatten_images(X, *, what: str = "X"):
@@ -278,12 +282,13 @@ def _plain_labels(labels: np.ndarray) -> np.ndarray:
 
 
 def save_model(model: KNN, path, *, force: bool = False, metadata=None) -> Path:
-    """Write a fitted :class:`KNN` to a pickle-free ``.npz`` model file.
+    """Write a fitted model to a pickle-free ``.npz`` model file.
 
     Parameters
     ----------
-    model : KNN
-        A fitted model.
+    model : KNN or digitlab.recipes.RecipeModel
+        A fitted model. A recipe model is stored as its recipe name, its parameters
+        and its raw training arrays; :func:`load_model` rebuilds and refits it.
     path : str or Path
         The file to write. Its folder must exist.
     force : bool
@@ -297,6 +302,13 @@ def save_model(model: KNN, path, *, force: bool = False, metadata=None) -> Path:
         The path written.
     """
     check_is_fitted(model)
+    estimator = type(model).__name__
+    if estimator not in _ESTIMATOR_VERSIONS:
+        raise DigitlabError(
+            f"Cannot save a {estimator}: digitlab model files hold a digitlab.KNN or "
+            "a recipe model (digitlab.recipes.RecipeModel); wrap other estimators "
+            "in a recipe."
+        )
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
@@ -322,9 +334,9 @@ def save_model(model: KNN, path, *, force: bool = False, metadata=None) -> Path:
     }
     meta = {
         "format": "digitlab-model",
-        "format_version": FORMAT_VERSION,
+        "format_version": _ESTIMATOR_VERSIONS[estimator],
         "digitlab_version": __version__,
-        "estimator": type(model).__name__,
+        "estimator": estimator,
         "params": model.get_params(),
         "classes": [c.item() if hasattr(c, "item") else c for c in model.classes_],
         "pipeline": model.pipeline,
@@ -353,6 +365,10 @@ def save_model(model: KNN, path, *, force: bool = False, metadata=None) -> Path:
 
 def load_model(path) -> KNN:
     """Read a model file written by :func:`save_model`.
+
+    A recipe model is rebuilt from its recipe name and parameters and refitted on
+    its stored training arrays; every recipe fits deterministically, so it predicts
+    exactly as the saved one did.
 
     The file is opened with ``allow_pickle=False``. A file from a newer format
     version, a damaged file (bad checksum) or a file that is not a digitlab model
@@ -388,6 +404,11 @@ def load_model(path) -> KNN:
             f"{str(path)!r} is damaged: its checksum does not match its contents; "
             "save the model again."
         )
-    model = KNN(**meta["params"])
+    if meta.get("estimator") == "RecipeModel":
+        from digitlab.recipes import RecipeModel
+
+        model = RecipeModel(**meta["params"])
+    else:
+        model = KNN(**meta["params"])
     model.metadata_ = meta.get("metadata", {})
     return model.fit(arrays["X"], arrays["y"])

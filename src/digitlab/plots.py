@@ -20,7 +20,7 @@ import numpy as np
 
 from digitlab.errors import DigitlabError
 
-__all__ = ["plot_confusion", "save_figure"]
+__all__ = ["plot_compare", "plot_confusion", "save_figure"]
 
 
 def _matplotlib():
@@ -108,4 +108,41 @@ def plot_confusion(result, ax=None, *, normalize: str | None = None, cmap="Blues
         text = f"{v:d}" if normalize is None else f"{v:.2f}"
         color = "white" if v > top / 2 else "black"
         ax.text(j, i, text, ha="center", va="center", color=color, fontsize=8)
+    return ax
+
+
+def plot_compare(result, ax=None):
+    """Dot plot of a :class:`~digitlab.compare.CompareResult`.
+
+    One row per recipe: the mean accuracy as a dot, its 95 % interval as a bar,
+    the baseline's mean as a dashed line; the best recipe is drawn in red.
+
+    Parameters
+    ----------
+    result : CompareResult
+        What :func:`digitlab.compare` returned.
+    ax : matplotlib Axes, optional
+        Draw here; by default on a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _new_axes(ax, (7.0, 0.45 * len(result.recipes) + 1.5))
+    best = result.best()
+    names = list(result.recipes)
+    for row, name in enumerate(names):
+        s = result.summary(name)
+        colour = "tab:red" if name == best else "tab:blue"
+        ax.plot([s.ci_low * 100, s.ci_high * 100], [row, row], color=colour, lw=2)
+        ax.plot([s.mean * 100], [row], "o", color=colour, ms=7)
+    base = result.summary(result.baseline).mean * 100
+    ax.axvline(base, color="grey", ls="--", lw=1, label=f"{result.baseline} mean")
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels(names)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"test accuracy, % (mean and 95 % interval, {result.repeats} splits)")
+    ax.set_title("Recipes on identical splits")
+    ax.legend(loc="lower right", fontsize="small")
+    ax.grid(axis="x", alpha=0.3)
     return ax

@@ -24,7 +24,7 @@ def format_score(value: float) -> str:
 class TrainResult:
     """A fitted model with the split it was tested on and its test scores."""
 
-    model: KNN
+    model: KNN  # or a digitlab.recipes.RecipeModel
     data: Dataset
     split: Split
     y_pred: np.ndarray
@@ -49,6 +49,15 @@ class TrainResult:
     def config(self) -> dict:
         """The settings that reproduce this result."""
         m = self.model
+        if not isinstance(m, KNN):  # a recipe model
+            return {
+                "data": self.data.source,
+                "test_size": self.split.test_size,
+                "seed": self.split.seed,
+                "stratify": self.split.stratify,
+                "recipe": m.recipe,
+                "params": m.params,
+            }
         return {
             "data": self.data.source,
             "test_size": self.split.test_size,
@@ -80,7 +89,11 @@ class TrainResult:
             f"Data: {self.data.summary()}",
             f"Split: test_size={s.test_size} ({s.n_test} test / {s.n_train} train), "
             f"seed {s.seed}" + (", stratified" if s.stratify else ""),
-            f"Model: k-nearest neighbors, k={m.k}, {m.weights} votes, {m.metric}",
+            (
+                f"Model: k-nearest neighbors, k={m.k}, {m.weights} votes, {m.metric}"
+                if isinstance(m, KNN)
+                else f"Model: recipe {m.recipe}: {m.description}"
+            ),
             f"Accuracy: {format_score(self.accuracy)} ({self.n_correct} of "
             f"{s.n_test} test digits right)",
         ]
@@ -98,11 +111,16 @@ def train(
     k: int = 5,
     weights: str = "uniform",
     metric: str = "euclidean",
+    recipe: str | None = None,
 ) -> TrainResult:
     """Split ``data``, fit a :class:`~digitlab.model.KNN`, and score it.
 
     With no arguments this is the lesson: scikit-learn's digits, a 80/20 split with
     seed 0, five neighbors, accuracy 0.975.
+
+    ``recipe`` (a name from :data:`digitlab.recipes.RECIPES`, e.g. ``"svc-shift"``)
+    fits that recipe instead of the k-nearest-neighbors model; ``k``, ``weights``
+    and ``metric`` are then not used.
 
     Examples
     --------
@@ -112,7 +130,13 @@ def train(
     """
     data = load_digits() if data is None else data
     split = data.split(test_size=test_size, seed=seed, stratify=stratify)
-    model = KNN(k, weights=weights, metric=metric, pipeline=data.pipeline)
+    if recipe is not None:
+        from digitlab.recipes import RecipeModel, get_recipe
+
+        get_recipe(recipe)  # an unknown name is a clear error before any work
+        model = RecipeModel(recipe, pipeline=data.pipeline)
+    else:
+        model = KNN(k, weights=weights, metric=metric, pipeline=data.pipeline)
     model.fit(split.X_train, split.y_train)
     return TrainResult(
         model=model, data=data, split=split, y_pred=model.predict(split.X_test)
