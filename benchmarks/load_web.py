@@ -190,18 +190,31 @@ def start_server(examples: str):
     return process, port
 
 
-def baseline(pngs, n: int) -> np.ndarray:
-    """The same work without HTTP: explain() called in-process, one at a time."""
+def baseline(pngs, n: int) -> tuple[np.ndarray, float]:
+    """The same work without HTTP: explain() called in-process, one at a time.
+
+    Returns the wall time of each call and the mean CPU time per call.
+    """
     from digitlab.web.service import describe_model, explain, open_picture
 
     model = digitlab.default_model()
     info = describe_model(model)
     times = []
+    cpu = time.process_time()
     for i in range(n):
         start = time.perf_counter()
         explain(model, open_picture(pngs[i % len(pngs)]), info=info)
         times.append(time.perf_counter() - start)
-    return np.array(times)
+    return np.array(times), (time.process_time() - cpu) / n
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far; None off Linux."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def ms(seconds) -> str:
@@ -216,10 +229,11 @@ def main() -> None:
     args = parser.parse_args()
 
     pngs = [canvas_png(d) for d in sorted(STROKES)]
-    core = baseline(pngs, 200)
+    core, core_cpu = baseline(pngs, 200)
     print(
         f"baseline, in-process explain() (no HTTP), 200 calls: "
-        f"p50 {ms(np.percentile(core, 50))}, p99 {ms(np.percentile(core, 99))}"
+        f"p50 {ms(np.percentile(core, 50))}, p99 {ms(np.percentile(core, 99))}, "
+        f"CPU {ms(core_cpu)} per call"
     )
 
     with tempfile.TemporaryDirectory() as examples:
@@ -231,6 +245,7 @@ def main() -> None:
             ]
             # Warm up (not counted): first requests pay for imports and caches.
             asyncio.run(load("127.0.0.1", port, payloads, 50, 4, 60))
+            cpu_before = cpu_seconds(process.pid)
             lat, errors, wall = asyncio.run(
                 load(
                     "127.0.0.1",
@@ -241,6 +256,7 @@ def main() -> None:
                     args.timeout,
                 )
             )
+            cpu_after = cpu_seconds(process.pid)
         finally:
             process.terminate()
             process.wait(timeout=10)
@@ -257,6 +273,12 @@ def main() -> None:
         f"  latency: p50 {ms(p50)}, p90 {ms(p90)}, p99 {ms(p99)}, "
         f"max {ms(lat.max() if len(lat) else 0)}"
     )
+    if cpu_before is not None and len(lat):
+        server_cpu = (cpu_after - cpu_before) / len(lat)
+        print(
+            f"  server CPU per request: {ms(server_cpu)} "
+            f"(explain() alone: {ms(core_cpu)}; the rest is HTTP, JSON, base64)"
+        )
     print(f"  errors: {len(errors)}")
     for line in errors[:5]:
         print(f"    {line}")

@@ -105,6 +105,36 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+class PagePolicy:
+    """Security headers; the page also gets a policy that forbids other origins.
+
+    A plain ASGI middleware: it only adds headers to the response start, without
+    the per-request cost of ``@app.middleware("http")``.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        page = path == "/" or path.startswith("/static/")
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                if page:
+                    headers.append((b"content-security-policy", PAGE_POLICY.encode()))
+                    headers.append((b"cache-control", b"no-cache"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def _validation_sentence(exc: RequestValidationError) -> tuple[int, str]:
     """One sentence (and a status) for FastAPI's list of validation errors."""
     errors = exc.errors()
@@ -213,18 +243,9 @@ def create_app(
             {"detail": detail}, status_code=exc.status_code, headers=exc.headers
         )
 
-    @app.middleware("http")
-    async def _page_policy(request, call_next):
-        response = await call_next(request)
-        path = request.url.path
-        if path == "/" or path.startswith("/static/"):
-            response.headers["Content-Security-Policy"] = PAGE_POLICY
-            response.headers["Cache-Control"] = "no-cache"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
-
     app.include_router(api_router)
     app.include_router(page_router)
     app.mount("/static", StaticFiles(directory=_static_dir()), name="static")
+    app.add_middleware(PagePolicy)
     app.add_middleware(BodyLimit, max_bytes=max_upload_bytes)
     return app

@@ -117,8 +117,8 @@ def _parse_json(raw: bytes, schema):
         ) from None
 
 
-async def _read_picture(request: Request):
-    """The picture of a predict request, whatever the way it was sent."""
+async def _read_picture(request: Request) -> tuple[bytes, str]:
+    """The picture bytes of a predict request and a name for them in messages."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     content_type = content_type.lower()
     if content_type == "multipart/form-data":
@@ -138,18 +138,18 @@ async def _read_picture(request: Request):
             name = f"The file {upload.filename!r}" if upload.filename else "The upload"
         finally:
             await form.close()
-        return await run_in_threadpool(open_picture, data, name=name)
+        return data, name
     if content_type == "application/json" or content_type.endswith("+json"):
         body = _parse_json(await request.body(), PictureRequest)
-        data = decode_data_url(body.image)
-        return await run_in_threadpool(
-            open_picture, data, name="The image in the data URL"
-        )
+        return decode_data_url(body.image), "The image in the data URL"
     if content_type.startswith("image/"):
-        data = await request.body()
-        return await run_in_threadpool(open_picture, data, name="The request body")
+        return await request.body(), "The request body"
     shown = content_type or "no content type"
     raise UnsupportedContentType(f"The request has {shown}; {_SEND_HOW}.")
+
+
+def _open_and_explain(model, data: bytes, name: str, info: dict) -> dict:
+    return explain(model, open_picture(data, name=name), info=info)
 
 
 @api_router.post(
@@ -167,10 +167,11 @@ async def predict(request: Request) -> Prediction:
     PNG, JPEG, BMP, GIF or WebP, with dark ink on light paper or light ink on
     dark, or a transparent canvas.
     """
-    picture = await _read_picture(request)
+    data, name = await _read_picture(request)
     app = request.app
+    # Decoding and preparing are CPU work: one trip to the thread pool for both.
     result = await run_in_threadpool(
-        explain, app.state.model, picture, info=app.state.info
+        _open_and_explain, app.state.model, data, name, app.state.info
     )
     return Prediction(**result)
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from digitlab.errors import DigitlabError
+from digitlab.model import KNN
+from digitlab.neighbors import vote
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -260,16 +262,13 @@ def explain(model, picture, *, info: dict | None = None) -> dict:
     row = np.asarray(row, dtype=np.float64).ravel()
     X = row[None, :]
     classes = [str(c) for c in model.classes_]
-    digit = str(model.predict(X)[0])
-    if hasattr(model, "predict_proba"):
-        shares = np.asarray(model.predict_proba(X)[0], dtype=np.float64)
-    else:
-        shares = np.array([1.0 if c == digit else 0.0 for c in classes])
-    votes = {c: float(s) for c, s in zip(classes, shares, strict=True)}
     neighbors = []
-    fit_X = getattr(model, "_fit_X", None)
-    if hasattr(model, "kneighbors") and fit_X is not None:
+    if isinstance(model, KNN):
+        # One ranking gives the neighbors and, counted by the shared vote rule,
+        # exactly what model.predict and model.predict_proba would answer.
         dist, ind = model.kneighbors(X)
+        shares, winner = vote(model._y[ind], dist, len(classes), model.weights)
+        shares, digit = shares[0], classes[int(winner[0])]
         labels = model.classes_[model._y[ind[0]]]
         ranked = zip(dist[0], ind[0], labels, strict=True)
         for rank, (d, i, label) in enumerate(ranked, start=1):
@@ -279,9 +278,16 @@ def explain(model, picture, *, info: dict | None = None) -> dict:
                     "index": int(i),
                     "label": str(label),
                     "distance": float(d),
-                    "pixels": fit_X[i].tolist(),
+                    "pixels": model._fit_X[i].tolist(),
                 }
             )
+    else:
+        digit = str(model.predict(X)[0])
+        if hasattr(model, "predict_proba"):
+            shares = np.asarray(model.predict_proba(X)[0], dtype=np.float64)
+        else:
+            shares = np.array([1.0 if c == digit else 0.0 for c in classes])
+    votes = {c: float(v) for c, v in zip(classes, shares, strict=True)}
     rows, cols = info["input_shape"]
     return {
         "digit": digit,
