@@ -144,3 +144,32 @@ def test_report_in_chromium_cell_click_shows_that_pair(lesson, report_file, tmp_
             browser.close()
     assert problems == []
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
+
+
+def test_report_of_28x28_pictures_and_rates(tmp_path):
+    from digitlab import Dataset
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(120, 784)).astype(np.float64)
+    y = rng.integers(0, 3, size=120)
+    data = Dataset(X=X, y=y, images=X.reshape(-1, 28, 28), source="noise")
+    result = mistakes_on_split(data, k=3, test_size=30)
+    assert result.n_wrong > 0  # random labels: many mistakes
+    path = result.to_html(tmp_path / "noise.html", normalize="true")
+    html = path.read_text()
+    uris = re.findall(r'data:image/png;base64,([^"]+)"', html)
+    assert len(uris) == result.n_wrong * 4
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(uris[0]))))
+    first = result.examples_of(result.pairs[0].true, result.pairs[0].predicted)[0]
+    vmax = max(
+        float(np.max(img))
+        for m in result.examples
+        for img in [m.image, *(n.image for n in m.neighbors)]
+    )
+    assert picture.shape == (28, 28)
+    assert np.array_equal(picture, np.round(255 * (1 - first.image / vmax)))
+    # Cells show rates (rows sum to 1) with three decimals.
+    i = int(np.flatnonzero(result.labels == result.pairs[0].true)[0])
+    j = int(np.flatnonzero(result.labels == result.pairs[0].predicted)[0])
+    rate = result.confusion_rates("true")[i, j]
+    assert re.search(rf'href="#pair-{i}-{j}"[^>]*>{rate:.3f}</a>', html)
