@@ -21,6 +21,7 @@ from digitlab.predict import PicturePredictions, default_model, predict_files
 from digitlab.preprocess import PIPELINES, prepare
 from digitlab.recipes import RECIPES, RecipeModel, make_estimator
 from digitlab.runs import Run, RunStore
+from digitlab.sweep import SweepResult, sweep
 from digitlab.train import TrainResult, train
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Run",
     "RunStore",
     "Split",
+    "SweepResult",
     "TrainResult",
     "compare",
     "default_model",
@@ -51,5 +53,6 @@ __all__ = [
     "predict_files",
     "prepare",
     "save_model",
+    "sweep",
     "train",
 ]

@@ -120,18 +120,10 @@ def split_options(command):
     return command
 
 
-def model_options(command):
-    """``--k``, ``--weights``, ``--metric``: the k-nearest-neighbors model."""
+def weights_metric_options(command):
+    """``--weights``, ``--metric``: how neighbors vote and how distance is measured."""
     for decorator in reversed(
         [
-            click.option(
-                "--k",
-                "k",
-                type=int,
-                default=5,
-                show_default=True,
-                help="How many nearest training digits vote (n_neighbors).",
-            ),
             click.option(
                 "--weights",
                 type=click.Choice(WEIGHTS),
@@ -150,6 +142,19 @@ def model_options(command):
     ):
         command = decorator(command)
     return command
+
+
+def model_options(command):
+    """``--k``, ``--weights``, ``--metric``: the k-nearest-neighbors model."""
+    command = weights_metric_options(command)
+    return click.option(
+        "--k",
+        "k",
+        type=int,
+        default=5,
+        show_default=True,
+        help="How many nearest training digits vote (n_neighbors).",
+    )(command)
 
 
 def recipe_option(command):
@@ -1072,6 +1077,221 @@ class _progress:
     def __exit__(self, *exc):
         if self.bar is not None:
             self.bar.stop()
+        return False
+
+
+@main.command()
+@data_option
+@click.option(
+    "--test-sizes",
+    default=None,
+    metavar="LIST",
+    help="Test shares (or counts) to try, e.g. 0.1,0.2,0.3.  [default: "
+    "0.1,0.2,0.3,0.4,0.5]",
+)
+@click.option(
+    "--k",
+    "ks",
+    default="1..15",
+    show_default=True,
+    metavar="RANGE|LIST",
+    help="k values to try: a range like 1..15 or a list like 1,3,5.",
+)
+@click.option(
+    "--repeats",
+    type=int,
+    default=20,
+    show_default=True,
+    help="Random splits per test size (seeds --seed, --seed+1, ...); with --cv, "
+    "shuffled repetitions of the cross-validation.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="The first seed.")
+@click.option(
+    "--cv",
+    type=int,
+    default=None,
+    metavar="FOLDS",
+    help="k-fold cross-validation with FOLDS folds instead of random splits.",
+)
+@click.option(
+    "--loo",
+    is_flag=True,
+    help="Leave-one-out: each digit predicted from all the others, every k at once.",
+)
+@weights_metric_options
+@click.option(
+    "--stratify/--no-stratify",
+    default=False,
+    show_default=True,
+    help="Keep each digit's share equal in train and test (splits and folds).",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PATH",
+    help="Write the tidy table (one line per test size, k and seed) as CSV.",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PATH",
+    help="Write a PNG: heatmap of mean accuracy and accuracy vs k with its spread.",
+)
+@click.option("--force", is_flag=True, help="Let --csv and --plot overwrite files.")
+@json_option
+@record_options
+@friendly
+def sweep(
+    data,
+    test_sizes,
+    ks,
+    repeats,
+    seed,
+    cv,
+    loo,
+    weights,
+    metric,
+    stratify,
+    csv_path,
+    plot_path,
+    force,
+    as_json,
+):
+    """Find the best test_size and k honestly: every cell on many splits.
+
+    Scores k-nearest neighbors for every test size × k on --repeats seeded random
+    splits (or --cv folds, or --loo), from one exact neighbor ranking, and prints
+    the mean ± std per cell, the best cell with its 95 % interval, and what the
+    lesson's single split would have picked.
+
+    \b
+    Examples:
+      digitlab sweep
+      digitlab sweep --k 1,3,5 --test-sizes 0.2,0.3 --repeats 50
+      digitlab sweep --cv 10 --plot sweep.png
+      digitlab sweep --loo --k 1..30 --json
+    """
+    from digitlab.data import load_data
+    from digitlab.files import check_target, write_bytes
+    from digitlab.sweep import parse_ks, parse_test_sizes
+    from digitlab.sweep import sweep as run_sweep
+
+    for path in (csv_path, plot_path):
+        if path is not None:
+            check_target(path, force=force)
+    dataset = load_data(data)
+    sizes = None if test_sizes is None else parse_test_sizes(test_sizes)
+    with _progress_bar(enabled=not as_json, description="Sweeping") as progress:
+        result = run_sweep(
+            dataset,
+            test_sizes=sizes,
+            ks=parse_ks(ks),
+            repeats=repeats,
+            seed=seed,
+            cv=cv,
+            loo=loo,
+            weights=weights,
+            metric=metric,
+            stratify=stratify,
+            progress=progress,
+        )
+    written = []
+    if csv_path is not None:
+        csv_bytes = result.to_csv().encode("utf-8")
+        written.append(write_bytes(csv_path, csv_bytes, force=force))
+    if plot_path is not None:
+        from digitlab.plots import sweep_png
+
+        written.append(write_bytes(plot_path, sweep_png(result), force=force))
+    best = result.best()
+    record_run(
+        data=dataset,
+        config=result.config,
+        results=result.to_dict(),
+        score=best.mean,
+        score_std=best.summary.std,
+        summary=sweep_summary(result),
+        seeds=result.config["seeds"],
+        files=written,
+        reproduce=sweep_reproduce(result, data),
+        result_type="digitlab.sweep:SweepResult",
+        exclude=("csv_path", "plot_path"),
+    )
+    if as_json:
+        out = result.to_dict()
+        out["written"] = [str(p) for p in written]
+        echo_json(out)
+        return
+    for line in result.lines():
+        click.echo(line)
+    for p in written:
+        click.echo(f"Wrote {p}")
+
+
+def sweep_summary(result) -> str:
+    """``best ts=0.2 k=1 (20×)`` for ``digitlab runs``."""
+    best = result.best()
+    cfg = result.config
+    if result.scheme == "loo":
+        return f"best k={best.k} (leave-one-out)"
+    if result.scheme == "cv":
+        return f"best k={best.k} ({cfg['cv']}-fold × {len(cfg['seeds'])})"
+    return f"best ts={best.test_size} k={best.k} ({len(cfg['seeds'])}×)"
+
+
+def sweep_reproduce(result, data: str) -> list[str]:
+    """The ``digitlab sweep`` arguments that recompute the best cell's score alone."""
+    best = result.best()
+    cfg = result.config
+    args = ["sweep", "--data", data, "--k", str(best.k)]
+    if result.scheme == "loo":
+        args.append("--loo")
+    else:
+        seeds = cfg["seeds"]
+        args += ["--repeats", str(len(seeds)), "--seed", str(seeds[0])]
+        if result.scheme == "cv":
+            args += ["--cv", str(cfg["cv"])]
+        else:
+            args += ["--test-sizes", str(best.test_size)]
+        if cfg["stratify"]:
+            args.append("--stratify")
+    return [*args, "--weights", cfg["weights"], "--metric", cfg["metric"]]
+
+
+class _progress_bar:
+    """A rich progress bar on stderr, only when stderr is a terminal.
+
+    Used as ``with _progress_bar(...) as progress:``; ``progress(done, total)``
+    advances it, and is ``None`` (no bar at all) when the bar is off.
+    """
+
+    def __init__(self, *, enabled: bool, description: str):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.description = description
+        self._bar = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self._bar = Progress(console=Console(stderr=True), transient=True)
+        self._bar.start()
+        task = self._bar.add_task(self.description, total=None)
+
+        def advance(done: int, total: int) -> None:
+            self._bar.update(task, completed=done, total=total)
+
+        return advance
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.stop()
         return False
 
 

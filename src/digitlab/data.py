@@ -9,6 +9,7 @@ A :class:`Dataset` holds flat feature rows ``X`` (what a classifier takes), labe
 from __future__ import annotations
 
 import hashlib
+import math
 import numbers
 from dataclasses import dataclass, field
 
@@ -145,19 +146,8 @@ class Dataset:
         stratify : bool
             Keep the class proportions equal in both parts.
         """
-        from sklearn.model_selection import train_test_split
-
         test_size = check_test_size(test_size, len(self))
-        index = np.arange(len(self))
-        try:
-            train_index, test_index = train_test_split(
-                index,
-                test_size=test_size,
-                random_state=seed,
-                stratify=self.y if stratify else None,
-            )
-        except ValueError as exc:  # e.g. stratify with a class of one member
-            raise DigitlabError(f"Cannot split the data: {exc}") from None
+        train_index, test_index = self.split_indices(test_size, seed, stratify=stratify)
         return Split(
             X_train=self.X[train_index],
             X_test=self.X[test_index],
@@ -169,6 +159,38 @@ class Dataset:
             seed=seed,
             stratify=stratify,
         )
+
+    def split_indices(
+        self,
+        test_size: float | int = 0.2,
+        seed: int | None = 0,
+        *,
+        stratify: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The row numbers :meth:`split` puts in train and test, without copying X.
+
+        Returns ``(train_index, test_index)``, the rows ``train_test_split`` puts
+        in each part, in its order. It calls the same (Stratified)ShuffleSplit that
+        ``train_test_split`` calls, without re-validating and copying the arrays each
+        time, so the sweep can make hundreds of splits quickly.
+        """
+        from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+
+        n = len(self)
+        test_size = check_test_size(test_size, n)
+        # train_test_split's sizes: a share rounds the test part up.
+        n_test = test_size if isinstance(test_size, int) else math.ceil(test_size * n)
+        splitter = StratifiedShuffleSplit if stratify else ShuffleSplit
+        cv = splitter(
+            n_splits=1, test_size=n_test, train_size=n - n_test, random_state=seed
+        )
+        try:
+            train_index, test_index = next(
+                cv.split(np.zeros((n, 1)), self.y if stratify else None)
+            )
+        except ValueError as exc:  # e.g. stratify with a class of one member
+            raise DigitlabError(f"Cannot split the data: {exc}") from None
+        return train_index, test_index
 
 
 def check_test_size(test_size, n_samples: int) -> float | int:

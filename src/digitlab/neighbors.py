@@ -131,6 +131,7 @@ def kneighbors(
     metric: str = "euclidean",
     exclude_self: bool = False,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
+    squared: bool = False,
 ):
     """Rank the ``k`` nearest rows of ``X_fit`` for every row of ``X_query``.
 
@@ -149,11 +150,14 @@ def kneighbors(
         (leave-one-out rankings).
     block_bytes : int
         Upper bound on the memory one block of distances may take.
+    squared : bool
+        Euclidean only: return the squared distances, the values actually ranked
+        (their square roots can coincide where the squares differ in the last bit).
 
     Returns
     -------
     distances : ndarray of shape (n_query, k)
-        Distances in increasing order (euclidean: not squared).
+        Distances in increasing order (euclidean: not squared unless ``squared``).
     indices : ndarray of shape (n_query, k)
         Row numbers into ``X_fit``; equal distances are ordered by row number.
 
@@ -226,7 +230,7 @@ def kneighbors(
             values, columns = _rerank(metric, Q, X_fit, D, k, tol, exclude_self, start)
         dist_out[start:stop] = values
         idx_out[start:stop] = columns
-    if metric == "euclidean":
+    if metric == "euclidean" and not squared:
         np.sqrt(dist_out, out=dist_out)
     return dist_out, idx_out
 

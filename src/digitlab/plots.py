@@ -20,7 +20,15 @@ import numpy as np
 
 from digitlab.errors import DigitlabError
 
-__all__ = ["plot_compare", "plot_confusion", "save_figure"]
+__all__ = [
+    "plot_compare",
+    "plot_confusion",
+    "plot_sweep",
+    "plot_sweep_curves",
+    "plot_sweep_heatmap",
+    "save_figure",
+    "sweep_png",
+]
 
 
 def _matplotlib():
@@ -146,3 +154,155 @@ def plot_compare(result, ax=None):
     ax.legend(loc="lower right", fontsize="small")
     ax.grid(axis="x", alpha=0.3)
     return ax
+
+
+# ------------------------------------------------------------------- sweep
+
+
+def _row_label(result, test_size) -> str:
+    if result.scheme == "split":
+        return f"{test_size}"
+    if result.scheme == "cv":
+        return f"{result.config['cv']}-fold CV"
+    return "leave-one-out"
+
+
+def plot_sweep_heatmap(result, ax=None):
+    """Mean accuracy of every (test_size, k) cell as a heatmap; the best is boxed.
+
+    Parameters
+    ----------
+    result : digitlab.sweep.SweepResult
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _new_axes(ax, figsize=(7.5, 3.6))
+    sizes, ks = result.test_sizes, result.ks
+    means = np.array([[result.cell(t, k).mean for k in ks] for t in sizes])
+    image = ax.imshow(means, aspect="auto", cmap="viridis", origin="upper")
+    ax.set_xticks(range(len(ks)), [str(k) for k in ks])
+    ax.set_yticks(range(len(sizes)), [_row_label(result, t) for t in sizes])
+    ax.set_xlabel("k (n_neighbors)")
+    ax.set_ylabel("test_size" if result.scheme == "split" else "")
+    if len(ks) * len(sizes) <= 150:
+        mid = (np.nanmax(means) + np.nanmin(means)) / 2
+        for i in range(len(sizes)):
+            for j in range(len(ks)):
+                ax.text(
+                    j,
+                    i,
+                    f"{means[i, j]:.3f}"[1:],
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="black" if means[i, j] > mid else "white",
+                )
+    best = result.best()
+    bi, bj = sizes.index(best.test_size), ks.index(best.k)
+    ax.add_patch(
+        _rectangle((bj - 0.5, bi - 0.5), edgecolor="red", linewidth=2.0, fill=False)
+    )
+    ax.set_title(
+        f"Mean accuracy over {_n_label(result)} (best boxed: {best.mean:.4f})",
+        fontsize=10,
+    )
+    ax.figure.colorbar(image, ax=ax, label="mean accuracy")
+    return ax
+
+
+def _rectangle(xy, **kwargs):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle(xy, 1.0, 1.0, **kwargs)
+
+
+def _n_label(result) -> str:
+    cfg = result.config
+    if result.scheme == "loo":
+        return f"{cfg['n_samples']} held-out digits"
+    if result.scheme == "cv":
+        return f"{len(cfg['seeds']) * cfg['cv']} folds"
+    return f"{len(cfg['seeds'])} splits"
+
+
+def plot_sweep_curves(result, ax=None):
+    """Mean accuracy vs k, one line per test size, with a ± 1 std band.
+
+    The band is the split-to-split spread: where bands overlap, a single split
+    can rank the settings either way.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _new_axes(ax, figsize=(6.4, 4.8))
+    ks = np.array(result.ks)
+    for t in result.test_sizes:
+        means = np.array([result.cell(t, k).mean for k in ks])
+        stds = np.array([result.cell(t, k).summary.std for k in ks])
+        label = f"test_size={t}" if result.scheme == "split" else _row_label(result, t)
+        (line,) = ax.plot(ks, means, marker="o", markersize=3, label=label)
+        ax.fill_between(
+            ks, means - stds, means + stds, color=line.get_color(), alpha=0.15
+        )
+    best = result.best()
+    ax.plot(
+        [best.k],
+        [best.mean],
+        marker="*",
+        markersize=14,
+        color="red",
+        linestyle="none",
+        label=f"best: {best.label(result.scheme)}",
+    )
+    ax.set_xlabel("k (n_neighbors)")
+    ax.set_ylabel("accuracy (mean ± 1 std)")
+    ax.set_title(f"Accuracy vs k over {_n_label(result)}", fontsize=10)
+    if len(ks) <= 30:
+        ax.set_xticks(ks)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_sweep(result, ax=None):
+    """Both sweep panels: the heatmap and the accuracy-vs-k curves.
+
+    Parameters
+    ----------
+    result : digitlab.sweep.SweepResult
+    ax : None, one Axes, or a pair of Axes
+        ``None``: a new figure with both panels. One Axes: only the curves, on it.
+        A pair: heatmap on the first, curves on the second.
+
+    Returns
+    -------
+    The axes drawn on (a pair, or the one given).
+    """
+    if ax is None:
+        Figure, FigureCanvasAgg = _matplotlib()
+        fig = Figure(figsize=(10.5, 8.0), layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.subplots(2, 1, height_ratios=[1, 1.25])
+    if isinstance(ax, (list, tuple, np.ndarray)):
+        if len(ax) != 2:
+            raise DigitlabError(
+                f"plot takes one axes or a pair of axes, got {len(ax)}; pass "
+                "ax=None for a new figure."
+            )
+        plot_sweep_heatmap(result, ax=ax[0])
+        plot_sweep_curves(result, ax=ax[1])
+        return ax
+    return plot_sweep_curves(result, ax=ax)
+
+
+def sweep_png(result) -> bytes:
+    """``digitlab sweep --plot``: both panels as PNG bytes."""
+    axes = plot_sweep(result)
+    axes[0].figure.suptitle(result.grid_line(), fontsize=10)
+    buffer = io.BytesIO()
+    axes[0].figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    return buffer.getvalue()

@@ -1,0 +1,991 @@
+"""The lesson's experiment done honestly: test_size × k × many splits, one ranking.
+
+The lesson ends with "try other values of test_size and n_neighbors and find the
+best combination". Doing that with one split per setting rewards the luckiest
+split. :func:`sweep` scores every (test_size, k) cell on many seeded splits (or
+k-fold cross-validation, or leave-one-out), summarizes each cell with a mean, a
+standard deviation and a 95 % interval (:mod:`digitlab.stats`), and says when the
+best cells cannot be told apart.
+
+How it is fast and still exact
+------------------------------
+Every row of the data is ranked against all other rows ONCE
+(:func:`digitlab.neighbors.kneighbors` with ``exclude_self``), deep enough that a
+test row keeps at least ``max(ks)`` training rows after any split's test rows are
+masked out. For one split, the neighbors a KNN fitted on the train part would see
+are the ranking's entries that are training rows, in the same order, except that
+equal distances must be ordered by position in the train part (where
+``train_test_split`` put them) rather than by row number: those ties are re-ordered.
+Every k is then scored at once from cumulative votes. Rows where the ranking is not
+provably deep enough (too few training rows inside it, or a tie reaching its last
+entry) are searched again directly against the train part. The result of every
+(test_size, k, seed) cell is exactly what ``digitlab train`` gives for it.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from digitlab.data import Dataset, check_test_size, load_digits
+from digitlab.errors import DigitlabError
+from digitlab.neighbors import (
+    DEFAULT_BLOCK_BYTES,
+    check_metric,
+    check_weights,
+    kneighbors,
+)
+from digitlab.stats import Summary, summarize
+
+__all__ = [
+    "DEFAULT_KS",
+    "DEFAULT_REPEATS",
+    "DEFAULT_TEST_SIZES",
+    "Cell",
+    "Ranking",
+    "SplitScore",
+    "SweepResult",
+    "evaluate_split",
+    "parse_ks",
+    "parse_test_sizes",
+    "rank_all",
+    "split_neighbors",
+    "sweep",
+    "vote_every_k",
+]
+
+DEFAULT_TEST_SIZES = (0.1, 0.2, 0.3, 0.4, 0.5)
+DEFAULT_KS = tuple(range(1, 16))
+DEFAULT_REPEATS = 20
+
+
+# --------------------------------------------------------------------------- engine
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Every row's nearest other rows, nearest first (``kneighbors`` tie rule).
+
+    Attributes
+    ----------
+    distances, indices : ndarray of shape (n_samples, depth)
+        From ``kneighbors(X, X, depth, exclude_self=True)``.
+    ranked : ndarray of shape (n_samples, depth)
+        The values the ranking compared: squared distances for euclidean (two
+        square roots can be equal where the squares are not), else ``distances``.
+    groups : ndarray of int, shape (n_samples, depth)
+        Equal ranked values in a row share a group number; groups increase with
+        distance. Used to re-order ties by train position.
+    X : ndarray
+        The rows ranked, for the direct searches of rows the ranking cannot prove.
+    metric : str
+    """
+
+    distances: np.ndarray
+    ranked: np.ndarray
+    indices: np.ndarray
+    groups: np.ndarray
+    X: np.ndarray
+    metric: str
+
+    @property
+    def depth(self) -> int:
+        return int(self.indices.shape[1])
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.indices.shape[0])
+
+
+def rank_all(
+    X, depth: int, *, metric: str = "euclidean", block_bytes: int = DEFAULT_BLOCK_BYTES
+) -> Ranking:
+    """Rank every row of ``X`` against all other rows, ``depth`` neighbors deep.
+
+    Memory stays bounded: :func:`~digitlab.neighbors.kneighbors` works in blocks
+    of at most ``block_bytes`` of distances (256 MiB by default), never a full
+    ``n × n`` matrix; the ranking itself holds ``n × depth`` entries.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    ranked, ind = kneighbors(
+        X,
+        X,
+        depth,
+        metric=metric,
+        exclude_self=True,
+        squared=True,
+        block_bytes=block_bytes,
+    )
+    # The same square roots kneighbors takes, so vote weights are the same floats.
+    dist = np.sqrt(ranked) if metric == "euclidean" else ranked
+    groups = np.zeros(ranked.shape, dtype=np.int64)
+    np.cumsum(ranked[:, 1:] != ranked[:, :-1], axis=1, out=groups[:, 1:])
+    return Ranking(dist, ranked, ind, groups, X, metric)
+
+
+def split_neighbors(
+    ranking: Ranking, train_index, test_index, k: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The ``k`` nearest training rows of each test row, as a KNN on the split sees.
+
+    Equal to ``kneighbors(X[train_index], X[test_index], k)``: equal distances are
+    ordered by position in ``train_index``.
+
+    The ranking's columns are read in two passes: first a shallow window (enough
+    for nearly every row), then the whole depth for the rows the window did not
+    prove; rows the whole ranking does not prove are searched directly.
+
+    Returns
+    -------
+    distances : ndarray of shape (n_test, k)
+    positions : ndarray of int, shape (n_test, k)
+        Positions in ``train_index`` (row numbers of the train part).
+    n_direct : int
+        How many test rows the ranking could not prove and were searched directly.
+    """
+    train_index = np.asarray(train_index)
+    test_index = np.asarray(test_index)
+    n_test = len(test_index)
+    position = np.full(ranking.n_samples, -1, dtype=np.int64)
+    position[train_index] = np.arange(len(train_index))
+    out_dist = np.empty((n_test, k))
+    out_pos = np.empty((n_test, k), dtype=np.int64)
+
+    share = n_test / ranking.n_samples
+    window = min(ranking.depth, _window_for(k, share))
+    rows = np.arange(n_test)
+    for width in dict.fromkeys((window, ranking.depth)):
+        if not len(rows):
+            break
+        rows = _from_ranking(
+            ranking, position, test_index, rows, k, width, out_dist, out_pos
+        )
+    if len(rows):
+        d, p = kneighbors(
+            ranking.X[train_index],
+            ranking.X[test_index[rows]],
+            k,
+            metric=ranking.metric,
+        )
+        out_dist[rows], out_pos[rows] = d, p
+    return out_dist, out_pos, len(rows)
+
+
+def _from_ranking(ranking, position, test_index, rows, k, width, out_dist, out_pos):
+    """Fill the test ``rows`` the first ``width`` ranking columns prove.
+
+    Returns the rows left unproven.
+    """
+    n = ranking.n_samples
+    depth = ranking.depth
+    query = test_index[rows]
+    cand_pos = position[ranking.indices[query, :width]]
+    keep = cand_pos >= 0
+    n_kept = keep.sum(axis=1)
+    k1 = k + 1  # one more than needed, to see ties across the k-th place
+    enough = n_kept >= k1
+    # The kept columns, row by row, in ranking order; the first k1 of each row.
+    kept_rows, kept_cols = np.nonzero(keep[enough])
+    first = np.concatenate(([0], np.cumsum(n_kept[enough])[:-1]))
+    cols = kept_cols[first[:, None] + np.arange(k1)[None, :]]
+    ok = np.flatnonzero(enough)
+    flat = query[ok, None] * depth + cols
+    r = ranking.ranked.ravel()[flat]
+    # Everything outside the window is at least as far as its last entry: the k-th
+    # training neighbor is proven only if it is strictly nearer than that.
+    proven = r[:, k - 1] < ranking.ranked[query[ok], width - 1]
+    left = np.concatenate((np.flatnonzero(~enough), ok[~proven]))
+    ok, r, flat = ok[proven], r[proven], flat[proven, :k]
+    out_dist[rows[ok]] = ranking.distances.ravel()[flat]
+    out_pos[rows[ok]] = position[ranking.indices.ravel()[flat]]
+    tied = ok[np.any(r[:, 1:] == r[:, :-1], axis=1)]
+    if len(tied):
+        # Equal distances: order by train position instead of row number.
+        key = ranking.groups[query[tied], :width] * n + cand_pos[tied]
+        key[~keep[tied]] = np.iinfo(np.int64).max
+        order = np.argsort(key, axis=1)[:, :k]
+        flat = query[tied, None] * depth + order
+        out_dist[rows[tied]] = ranking.distances.ravel()[flat]
+        out_pos[rows[tied]] = position[ranking.indices.ravel()[flat]]
+    return rows[np.sort(left)]
+
+
+def vote_every_k(neighbor_labels, distances, ks, n_classes: int, weights: str):
+    """Predicted class codes for every k at once, from ranked neighbors.
+
+    Column ``j`` equals what :func:`digitlab.neighbors.vote` predicts from the
+    first ``ks[j]`` neighbors: the votes are added neighbor by neighbor in the same
+    order, so even distance-weighted sums are the same floats.
+
+    Returns
+    -------
+    ndarray of int, shape (n_query, len(ks))
+    """
+    check_weights(weights)
+    n_query = neighbor_labels.shape[0]
+    ks = [int(k) for k in ks]
+    if weights == "distance":
+        with np.errstate(divide="ignore"):
+            w = 1.0 / distances
+        # Nearest first, so a neighbor at distance 0 is in every prefix: there the
+        # zero-distance neighbors take the whole vote, as in ``vote``.
+        zero = distances[:, 0] == 0.0
+        w[zero] = distances[zero] == 0.0
+    votes = np.zeros((n_query, n_classes))
+    rows = np.arange(n_query)
+    predicted = np.empty((n_query, len(ks)), dtype=np.int64)
+    column = {k: j for j, k in enumerate(ks)}
+    for j in range(max(ks)):
+        if weights == "uniform":
+            votes[rows, neighbor_labels[:, j]] += 1.0
+        else:
+            votes[rows, neighbor_labels[:, j]] += w[:, j]
+        if j + 1 in column:
+            # argmax takes the first maximum: equal votes go to the smallest label.
+            predicted[:, column[j + 1]] = np.argmax(votes, axis=1)
+    return predicted
+
+
+@dataclass(frozen=True)
+class SplitScore:
+    """How many test rows each k got right on one split."""
+
+    n_correct: np.ndarray
+    n_train: int
+    n_test: int
+    n_direct: int
+
+
+def evaluate_split(
+    ranking: Ranking,
+    labels,
+    train_index,
+    test_index,
+    ks,
+    weights: str = "uniform",
+) -> SplitScore:
+    """Score one split for every k at once: a pure function, safe to run as a task.
+
+    Parameters
+    ----------
+    ranking : Ranking
+        From :func:`rank_all` on the whole data.
+    labels : ndarray of int, shape (n_samples,)
+        Class codes 0..n_classes-1 (``np.unique(y, return_inverse=True)[1]``).
+    train_index, test_index : ndarray of int
+        The split, in the order ``train_test_split`` (or a fold) gives.
+    ks : sequence of int
+    weights : {"uniform", "distance"}
+
+    Returns
+    -------
+    SplitScore
+    """
+    labels = np.asarray(labels)
+    ks = np.asarray(ks)
+    train_index = np.asarray(train_index)
+    test_index = np.asarray(test_index)
+    dist, pos, n_direct = split_neighbors(
+        ranking, train_index, test_index, int(ks.max())
+    )
+    n_classes = int(labels.max()) + 1
+    predicted = vote_every_k(labels[train_index][pos], dist, ks, n_classes, weights)
+    n_correct = np.sum(predicted == labels[test_index][:, None], axis=0)
+    return SplitScore(n_correct, len(train_index), len(test_index), n_direct)
+
+
+def _window_for(k_max: int, test_share: float, margin: float = 4.0) -> int:
+    """Ranking columns that keep ``k_max + 1`` training rows for nearly every row.
+
+    With a share ``t`` of rows held out at random, ``D`` columns keep about
+    ``D(1 - t)`` training rows, give or take ``sqrt(D t (1 - t))``; ``margin``
+    standard deviations of room make a shortfall rare (a few rows in a thousand
+    splits at 4), and rows that fall short are read deeper or searched directly.
+    """
+    need = k_max + 1
+    keep = max(1e-9, 1.0 - test_share)
+    return math.ceil((need + margin * math.sqrt(need * test_share) + 4) / keep)
+
+
+def _depth_for(k_max: int, test_share: float, n: int) -> int:
+    """The depth of the shared ranking: 6 standard deviations of room."""
+    return int(min(n - 1, _window_for(k_max, test_share, margin=6.0)))
+
+
+# ------------------------------------------------------------------------ arguments
+
+
+def parse_ks(text: str) -> tuple[int, ...]:
+    """``"1..15"`` → 1, 2, ..., 15; ``"1,3,5"`` → 1, 3, 5; both mix (``"1..5,9"``)."""
+    ks: list[int] = []
+    for part in str(text).replace(" ", "").split(","):
+        try:
+            if ".." in part:
+                lo, hi = part.split("..")
+                lo, hi = int(lo), int(hi)
+                if hi < lo:
+                    raise ValueError
+                ks.extend(range(lo, hi + 1))
+            else:
+                ks.append(int(part))
+        except ValueError:
+            raise DigitlabError(
+                f"Cannot read k values {text!r}; write a range like 1..15 or a list "
+                "like 1,3,5."
+            ) from None
+    return tuple(sorted(set(ks)))
+
+
+def parse_test_sizes(text: str) -> tuple[float | int, ...]:
+    """``"0.1,0.2"`` (or with spaces) → shares; whole numbers are test-row counts."""
+    sizes: list[float | int] = []
+    for part in str(text).replace(",", " ").split():
+        try:
+            sizes.append(int(part))
+        except ValueError:
+            try:
+                sizes.append(float(part))
+            except ValueError:
+                raise DigitlabError(
+                    f"Cannot read test sizes {text!r}; write shares like "
+                    "0.1,0.2,0.3 or counts of test rows like 300,600."
+                ) from None
+    if not sizes:
+        raise DigitlabError(
+            "No test sizes given; write shares like 0.1,0.2,0.3 or counts like 300."
+        )
+    return tuple(sizes)
+
+
+def _check_ks(ks) -> tuple[int, ...]:
+    if isinstance(ks, str):
+        ks = parse_ks(ks)
+    if isinstance(ks, (int, np.integer)):
+        ks = (ks,)
+    ks = tuple(ks)
+    if not ks:
+        raise DigitlabError("No k values given; write a range like 1..15.")
+    for k in ks:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise DigitlabError(
+                f"k must be whole numbers of at least 1, got {k!r}; write a range "
+                "like 1..15."
+            )
+    return tuple(sorted({int(k) for k in ks}))
+
+
+def _check_count(value, name: str, minimum: int) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < minimum
+    ):
+        raise DigitlabError(
+            f"{name} must be a whole number of at least {minimum}, got {value!r}."
+        )
+    return int(value)
+
+
+# -------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (test_size, k) cell: its summary over all splits or folds."""
+
+    test_size: float | int | None
+    k: int
+    summary: Summary
+
+    @property
+    def mean(self) -> float:
+        return self.summary.mean
+
+    def label(self, scheme: str = "split") -> str:
+        if scheme == "split":
+            return f"test_size={self.test_size}, k={self.k}"
+        return f"k={self.k}"
+
+    def to_dict(self) -> dict:
+        return {"test_size": self.test_size, "k": self.k, **self.summary.to_dict()}
+
+
+_SUMMARY_FIELDS = ("n", "mean", "std", "ci_low", "ci_high", "level")
+
+
+def _fmt(value: float, digits: int = 4) -> str:
+    return f"{value:.{digits}f}"
+
+
+def _ks_text(ks: Sequence[int]) -> str:
+    ks = list(ks)
+    if len(ks) > 2 and ks == list(range(ks[0], ks[-1] + 1)):
+        return f"{ks[0]}..{ks[-1]}"
+    return ",".join(str(k) for k in ks)
+
+
+@dataclass
+class SweepResult:
+    """Everything one sweep measured, with honest summaries.
+
+    Attributes
+    ----------
+    rows : list of dict
+        The tidy table: one row per (test_size, k, seed[, fold]) with
+        ``n_train``, ``n_test``, ``n_correct`` and ``accuracy``.
+    cells : list of Cell
+        One summary per (test_size, k), in grid order.
+    config : dict
+        The settings that reproduce the sweep.
+    ranking_depth, n_direct : int
+        How deep the shared ranking went, and how many test rows (over all
+        splits) it could not prove and were searched directly.
+    """
+
+    rows: list[dict]
+    cells: list[Cell]
+    config: dict
+    data_summary: str
+    ranking_depth: int
+    n_direct: int
+
+    # --- the numbers ------------------------------------------------------------
+
+    @property
+    def scheme(self) -> str:
+        return self.config["scheme"]
+
+    @property
+    def test_sizes(self) -> list:
+        return list(dict.fromkeys(c.test_size for c in self.cells))
+
+    @property
+    def ks(self) -> list[int]:
+        return list(self.config["ks"])
+
+    def cell(self, test_size, k: int) -> Cell:
+        """The summary of one (test_size, k) cell (``test_size=None`` for CV/LOO)."""
+        for c in self.cells:
+            if c.test_size == test_size and c.k == k:
+                return c
+        raise DigitlabError(f"No cell test_size={test_size}, k={k} in this sweep.")
+
+    def accuracies(self, test_size, k: int) -> np.ndarray:
+        """The per-split (or per-fold) accuracies of one cell, in seed order."""
+        return np.array(
+            [
+                r["accuracy"]
+                for r in self.rows
+                if r["test_size"] == test_size and r["k"] == k
+            ]
+        )
+
+    def best(self) -> Cell:
+        """The cell with the highest mean accuracy (first in grid order on ties)."""
+        best = self.cells[0]
+        for c in self.cells[1:]:
+            if c.mean > best.mean:
+                best = c
+        return best
+
+    def overlapping(self) -> list[Cell]:
+        """Other cells whose 95 % interval overlaps the best cell's, best first."""
+        best = self.best()
+        others = [c for c in self.cells if c is not best]
+        close = [c for c in others if c.summary.overlaps(best.summary)]
+        return sorted(close, key=lambda c: -c.mean)
+
+    def lesson_pick(self) -> dict | None:
+        """What the lesson's single split would have picked, and its true mean.
+
+        The single split is the first seed (random splits) or the first fold of
+        the first repetition (CV); leave-one-out has no such split (``None``).
+        """
+        if self.scheme == "loo":
+            return None
+        first_seed = self.config["seeds"][0]
+        single = [
+            r for r in self.rows if r["seed"] == first_seed and r["fold"] in (0, None)
+        ]
+        pick = single[0]
+        for r in single[1:]:
+            if r["accuracy"] > pick["accuracy"]:
+                pick = r
+        cell = self.cell(pick["test_size"], pick["k"])
+        return {
+            "test_size": pick["test_size"],
+            "k": pick["k"],
+            "seed": first_seed,
+            "accuracy": pick["accuracy"],
+            "mean": cell.mean,
+            "rank_by_mean": 1 + sorted(self.cells, key=lambda c: -c.mean).index(cell),
+        }
+
+    def noise(self) -> float:
+        """The typical split-to-split standard deviation (median over cells)."""
+        return float(np.median([c.summary.std for c in self.cells]))
+
+    # --- the words ----------------------------------------------------------------
+
+    def grid_line(self) -> str:
+        cfg = self.config
+        ks = f"k {_ks_text(cfg['ks'])}"
+        if self.scheme == "loo":
+            return f"Grid: leave-one-out × {ks} ({cfg['n_samples']} held-out digits)"
+        seeds = cfg["seeds"]
+        seed_text = (
+            f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {seeds[0]}..{seeds[-1]}"
+        )
+        strat = ", stratified" if cfg["stratify"] else ""
+        if self.scheme == "cv":
+            reps = len(seeds)
+            return (
+                f"Grid: {cfg['cv']}-fold cross-validation × {ks} × {reps} shuffled "
+                f"repetition{'s' if reps > 1 else ''} ({seed_text}{strat})"
+            )
+        sizes = " ".join(str(t) for t in cfg["test_sizes"])
+        return (
+            f"Grid: test_size {sizes} × {ks} × {len(seeds)} random split"
+            f"{'s' if len(seeds) > 1 else ''} ({seed_text}{strat})"
+        )
+
+    def _column_label(self, test_size) -> str:
+        if self.scheme == "split":
+            return f"ts={test_size}"
+        return f"{self.config['cv']}-fold" if self.scheme == "cv" else "LOO"
+
+    def table_lines(self) -> list[str]:
+        """The mean ± std table: one line per k, one column per test size."""
+        cfg = self.config
+        if self.scheme == "loo":
+            head = "Leave-one-out accuracy (± half-width of the 95% interval)"
+        elif self.scheme == "cv":
+            n = len(cfg["seeds"]) * cfg["cv"]
+            head = f"Mean accuracy over {n} folds (± std)"
+        else:
+            head = f"Mean accuracy over {len(cfg['seeds'])} splits (± std)"
+        best = self.best()
+        sizes = self.test_sizes
+        width = 14
+        lines = [
+            head,
+            "      " + "".join(f"{self._column_label(t):>{width}}" for t in sizes),
+        ]
+        for k in self.ks:
+            line = f"{'k=' + str(k):<6}"
+            for t in sizes:
+                c = self.cell(t, k)
+                mark = "*" if c is best else " "
+                s = c.summary
+                spread = s.ci_high - s.mean if self.scheme == "loo" else s.std
+                text = f"{_fmt(c.mean)}±{_fmt(spread, 3)}{mark}"
+                line += f"{text:>{width}}"
+            lines.append(line.rstrip())
+        return lines
+
+    def verdict_lines(self) -> list[str]:
+        """The honest best, the lesson's pick beside it, and the overlap note."""
+        best = self.best()
+        s = best.summary
+        level = round(100 * s.level)
+        spread = "" if self.scheme == "loo" else f" ± {_fmt(s.std, 3)}"
+        lines = [
+            f"Best on average (*): {best.label(self.scheme)}: {_fmt(s.mean)}{spread} "
+            f"({level}% CI {_fmt(s.ci_low)}–{_fmt(s.ci_high)})"
+        ]
+        pick = self.lesson_pick()
+        if pick is not None:
+            one = "split" if self.scheme == "split" else "fold"
+            n_all = len(self.accuracies(best.test_size, best.k))
+            label = (
+                f"test_size={pick['test_size']}, k={pick['k']}"
+                if self.scheme == "split"
+                else f"k={pick['k']}"
+            )
+            text = (
+                f"The lesson's single {one} (seed {pick['seed']}) would have picked "
+                f"{label}: {_fmt(pick['accuracy'])}"
+            )
+            if pick["rank_by_mean"] > 1:
+                text += (
+                    f" — a lucky {one}: over all {n_all} {one}s that cell averages "
+                    f"{_fmt(pick['mean'])} (rank {pick['rank_by_mean']} of "
+                    f"{len(self.cells)})."
+                )
+            else:
+                text += (
+                    f" — here also the best cell on average ({_fmt(pick['mean'])} "
+                    f"over all {n_all} {one}s), but one {one} alone cannot show that."
+                )
+            text += (
+                f" The highest of {len(self.cells)} scores on one {one} is partly "
+                f"that {one}'s luck; differences below ~{self.noise():.3f} are within "
+                f"{one}-to-{one} noise here."
+            )
+            lines.append(text)
+        close = self.overlapping()
+        if close:
+            shown = "; ".join(c.label(self.scheme) for c in close[:4])
+            more = f" and {len(close) - 4} more" if len(close) > 4 else ""
+            lines.append(
+                f"{len(close)} other cell{'s' if len(close) > 1 else ''} have "
+                f"{level}% intervals overlapping the best one ({shown}{more}): "
+                "the data cannot tell them apart."
+            )
+        return lines
+
+    def lines(self, width: int = 88) -> list[str]:
+        """Everything ``digitlab sweep`` prints (notes wrapped at ``width``)."""
+        notes = [
+            wrapped
+            for line in self.verdict_lines()
+            for wrapped in textwrap.wrap(line, width, subsequent_indent="  ")
+        ]
+        return [
+            f"Data: {self.data_summary}",
+            self.grid_line(),
+            *self.table_lines(),
+            *notes,
+        ]
+
+    def __repr__(self) -> str:
+        return "\n".join(self.lines())
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        sizes = self.test_sizes
+        best = self.best()
+        head = "".join(f"<th>{esc(self._column_label(t))}</th>" for t in sizes)
+        body = []
+        for k in self.ks:
+            tds = []
+            for t in sizes:
+                c = self.cell(t, k)
+                s = c.summary
+                style = ' style="font-weight:bold"' if c is best else ""
+                tds.append(
+                    f'<td{style} title="95% CI {_fmt(s.ci_low)}–{_fmt(s.ci_high)}">'
+                    f"{_fmt(s.mean)} ± {_fmt(s.std, 3)}</td>"
+                )
+            body.append(f"<tr><th>k={k}</th>{''.join(tds)}</tr>")
+        notes = "".join(f"<p>{esc(line)}</p>" for line in self.verdict_lines())
+        return (
+            f"<div><p>{esc(self.grid_line())}</p><table><thead><tr><th></th>{head}"
+            f"</tr></thead><tbody>{''.join(body)}</tbody></table>{notes}</div>"
+        )
+
+    # --- export ---------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        """Everything ``digitlab sweep --json`` prints (no timings: stable bytes)."""
+        from digitlab import __version__
+
+        return {
+            "config": dict(self.config),
+            "data": self.data_summary,
+            "rows": self.rows,
+            "cells": [c.to_dict() for c in self.cells],
+            "best": self.best().to_dict(),
+            "lesson_pick": self.lesson_pick(),
+            "overlapping": [c.to_dict() for c in self.overlapping()],
+            "noise_std": self.noise(),
+            "ranking": {"depth": self.ranking_depth, "direct_searches": self.n_direct},
+            "notes": self.verdict_lines(),
+            "version": __version__,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SweepResult:
+        """Rebuild a result from :meth:`to_dict` (how the run history shows it)."""
+        cells = [
+            Cell(c["test_size"], c["k"], Summary(**{f: c[f] for f in _SUMMARY_FIELDS}))
+            for c in d["cells"]
+        ]
+        ranking = d.get("ranking", {})
+        return cls(
+            rows=list(d["rows"]),
+            cells=cells,
+            config=dict(d["config"]),
+            data_summary=d.get("data", ""),
+            ranking_depth=int(ranking.get("depth", 0)),
+            n_direct=int(ranking.get("direct_searches", 0)),
+        )
+
+    CSV_COLUMNS = (
+        "scheme",
+        "test_size",
+        "k",
+        "seed",
+        "fold",
+        "n_train",
+        "n_test",
+        "n_correct",
+        "accuracy",
+    )
+
+    def to_csv(self) -> str:
+        """The tidy table as CSV text, one line per (test_size, k, seed[, fold])."""
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(self.CSV_COLUMNS)
+        for r in self.rows:
+            writer.writerow(
+                ["" if r.get(c) is None else r.get(c) for c in self.CSV_COLUMNS]
+            )
+        return out.getvalue()
+
+    def plot(self, ax=None):
+        """Heatmap of mean accuracy and accuracy vs k (see :mod:`digitlab.plots`).
+
+        With ``ax=None`` a new figure with both panels is made and its two axes are
+        returned; with one axes, the accuracy-vs-k curves are drawn on it; with two,
+        the heatmap goes on the first and the curves on the second.
+        """
+        from digitlab.plots import plot_sweep
+
+        return plot_sweep(self, ax=ax)
+
+
+# ---------------------------------------------------------------------------- sweep
+
+
+def sweep(
+    data: Dataset | None = None,
+    *,
+    test_sizes: Sequence[float | int] | None = None,
+    ks: Sequence[int] | str = DEFAULT_KS,
+    repeats: int = DEFAULT_REPEATS,
+    seed: int = 0,
+    cv: int | None = None,
+    loo: bool = False,
+    weights: str = "uniform",
+    metric: str = "euclidean",
+    stratify: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    block_bytes: int = DEFAULT_BLOCK_BYTES,
+) -> SweepResult:
+    """Score k-nearest neighbors on test_size × k × many splits from one ranking.
+
+    Parameters
+    ----------
+    data : Dataset, optional
+        Default: scikit-learn's digits.
+    test_sizes : sequence of float or int, optional
+        Shares of rows held out (0.2) or counts (300). Default 0.1 .. 0.5.
+        Not used with ``cv`` or ``loo``.
+    ks : sequence of int or str
+        The k values (``"1..15"`` and ``"1,3,5"`` are read too). Default 1..15.
+    repeats : int
+        Random splits per test size (seeds ``seed .. seed + repeats - 1``), or
+        shuffled repetitions of the k-fold cross-validation.
+    seed : int
+        The first seed.
+    cv : int, optional
+        Use ``cv``-fold cross-validation (``KFold``, or ``StratifiedKFold`` with
+        ``stratify``, shuffled with each seed) instead of random splits.
+    loo : bool
+        Leave-one-out: every digit predicted from all the others, every k at once.
+    weights : {"uniform", "distance"}
+    metric : {"euclidean", "manhattan", "cosine"}
+    stratify : bool
+        Keep class shares equal in train and test (splits and folds).
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each split is scored.
+    block_bytes : int
+        The most memory one block of the shared ranking's distances may take
+        (256 MiB by default); the sweep never holds a full ``n × n`` matrix.
+
+    Returns
+    -------
+    SweepResult
+
+    Examples
+    --------
+    >>> result = sweep(ks=(1, 3), test_sizes=(0.2,), repeats=3)
+    >>> [round(c.mean, 4) for c in result.cells]
+    [0.987, 0.9843]
+    """
+    data = load_digits() if data is None else data
+    check_weights(weights)
+    check_metric(metric)
+    ks = _check_ks(ks)
+    repeats = _check_count(repeats, "repeats", 1)
+    seed = _check_count(seed, "seed", 0)
+    n = len(data)
+    X = np.asarray(data.X, dtype=np.float64)
+    classes, labels = np.unique(data.y, return_inverse=True)
+    k_max = ks[-1]
+
+    if loo and cv is not None:
+        raise DigitlabError("Choose either --cv or --loo, not both.")
+    if (loo or cv is not None) and test_sizes is not None:
+        raise DigitlabError(
+            "test sizes do not apply to cross-validation or leave-one-out; drop "
+            "--test-sizes, or drop --cv/--loo to sweep random splits."
+        )
+    if loo:
+        if stratify:
+            raise DigitlabError(
+                "--stratify does not apply to leave-one-out (every digit is held "
+                "out once); drop one of them."
+            )
+        return _sweep_loo(data, X, labels, ks, weights, metric, progress, block_bytes)
+
+    if cv is not None:
+        cv = _check_count(cv, "cv (the number of folds)", 2)
+        if cv > n:
+            raise DigitlabError(
+                f"cv={cv} folds is more than the {n} rows; choose between 2 and {n}."
+            )
+        splits = _cv_splits(data, cv, repeats, seed, stratify)
+        test_share = 1.0 / cv + 1.0 / n
+        groups = [None]
+    else:
+        sizes = DEFAULT_TEST_SIZES if test_sizes is None else tuple(test_sizes)
+        if not sizes:
+            raise DigitlabError("No test sizes given; use shares like 0.1,0.2,0.3.")
+        sizes = tuple(dict.fromkeys(check_test_size(t, n) for t in sizes))
+        splits = _random_splits(data, sizes, repeats, seed, stratify)
+        shares = [t if isinstance(t, float) else t / n for t in sizes]
+        test_share = max(shares)
+        groups = list(sizes)
+
+    min_train = min(len(tr) for _, tr, _ in splits)
+    if k_max > min_train:
+        raise DigitlabError(
+            f"k={k_max} is larger than the {min_train} training rows of the "
+            f"smallest train part; choose k up to {min_train} or a smaller test size."
+        )
+    depth = _depth_for(k_max, test_share, n)
+    ranking = rank_all(X, depth, metric=metric, block_bytes=block_bytes)
+    rows: list[dict] = []
+    n_direct = 0
+    for done, (key, train_index, test_index) in enumerate(splits, start=1):
+        score = evaluate_split(ranking, labels, train_index, test_index, ks, weights)
+        n_direct += score.n_direct
+        for k, n_correct in zip(ks, score.n_correct, strict=True):
+            rows.append(
+                {
+                    "scheme": "cv" if cv is not None else "split",
+                    **key,
+                    "k": k,
+                    "n_train": score.n_train,
+                    "n_test": score.n_test,
+                    "n_correct": int(n_correct),
+                    "accuracy": int(n_correct) / score.n_test,
+                }
+            )
+        if progress is not None:
+            progress(done, len(splits))
+    rows.sort(
+        key=lambda r: (groups.index(r["test_size"]), r["k"], r["seed"], r["fold"] or 0)
+    )
+    cells = _summarize_cells(rows, groups, ks)
+    config = {
+        "scheme": "cv" if cv is not None else "split",
+        "data": data.source,
+        "n_samples": n,
+        "test_sizes": None if cv is not None else list(groups),
+        "ks": list(ks),
+        "seeds": list(range(seed, seed + repeats)),
+        "cv": cv,
+        "weights": weights,
+        "metric": metric,
+        "stratify": stratify,
+    }
+    return SweepResult(rows, cells, config, data.summary(), depth, n_direct)
+
+
+def _random_splits(data, sizes, repeats, seed, stratify):
+    splits = []
+    for t in sizes:
+        for s in range(seed, seed + repeats):
+            train_index, test_index = data.split_indices(t, s, stratify=stratify)
+            key = {"test_size": t, "seed": s, "fold": None}
+            splits.append((key, train_index, test_index))
+    return splits
+
+
+def _cv_splits(data, folds, repeats, seed, stratify):
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    splitter = StratifiedKFold if stratify else KFold
+    splits = []
+    for s in range(seed, seed + repeats):
+        kf = splitter(n_splits=folds, shuffle=True, random_state=s)
+        try:
+            parts = list(kf.split(np.zeros(len(data)), data.y))
+        except ValueError as exc:
+            raise DigitlabError(f"Cannot make {folds} folds: {exc}") from None
+        for fold, (train_index, test_index) in enumerate(parts):
+            key = {"test_size": None, "seed": s, "fold": fold}
+            splits.append((key, train_index, test_index))
+    return splits
+
+
+def _summarize_cells(rows, groups, ks) -> list[Cell]:
+    by_cell: dict = {}
+    for r in rows:
+        by_cell.setdefault((r["test_size"], r["k"]), []).append(r["accuracy"])
+    return [Cell(t, k, summarize(by_cell[(t, k)])) for t in groups for k in ks]
+
+
+def _sweep_loo(
+    data, X, labels, ks, weights, metric, progress, block_bytes
+) -> SweepResult:
+    n = len(data)
+    k_max = ks[-1]
+    if k_max > n - 1:
+        raise DigitlabError(
+            f"k={k_max} is larger than the {n - 1} other rows leave-one-out can use; "
+            f"choose k up to {n - 1}."
+        )
+    # With one row held out, the train part is every other row in data order, so
+    # the ranking's own order (row number on ties) is already the KNN's order.
+    ranking = rank_all(X, k_max, metric=metric, block_bytes=block_bytes)
+    n_classes = int(labels.max()) + 1
+    predicted = vote_every_k(
+        labels[ranking.indices], ranking.distances, ks, n_classes, weights
+    )
+    correct = predicted == labels[:, None]
+    rows, cells = [], []
+    for j, k in enumerate(ks):
+        n_correct = int(correct[:, j].sum())
+        rows.append(
+            {
+                "scheme": "loo",
+                "test_size": None,
+                "seed": None,
+                "fold": None,
+                "k": k,
+                "n_train": n - 1,
+                "n_test": n,
+                "n_correct": n_correct,
+                "accuracy": n_correct / n,
+            }
+        )
+        # Over single held-out digits: a mean of 0/1 outcomes and its t-interval.
+        cells.append(Cell(None, k, summarize(correct[:, j].astype(np.float64))))
+    if progress is not None:
+        progress(1, 1)
+    config = {
+        "scheme": "loo",
+        "data": data.source,
+        "n_samples": n,
+        "test_sizes": None,
+        "ks": list(ks),
+        "seeds": [],
+        "cv": None,
+        "weights": weights,
+        "metric": metric,
+        "stratify": False,
+    }
+    return SweepResult(rows, cells, config, data.summary(), k_max, 0)
