@@ -24,7 +24,7 @@ import digitlab
 from digitlab import runs as runs_module
 from digitlab.cli import main
 from digitlab.errors import DigitlabError
-from digitlab.runs import RunStore, new_run
+from digitlab.runs import RunStore, format_score, new_run
 
 SRC = Path(digitlab.__file__).resolve().parents[1]
 
@@ -158,7 +158,7 @@ def test_runs_missing_folder_for_runs_db(tmp_path):
 WRITER = r"""
 import sys, time
 from pathlib import Path
-from digitlab.runs import RunStore, new_run
+from digitlab.runs import RunStore, format_score, new_run
 path, worker, go = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
 while not go.exists():
     time.sleep(0.001)
@@ -205,7 +205,7 @@ def test_four_processes_record_fifty_runs_each_at_once(tmp_path):
 
 CRASHER = r"""
 import os, signal, sys
-from digitlab.runs import RunStore, new_run
+from digitlab.runs import RunStore, format_score, new_run
 store = RunStore(sys.argv[1])
 run = new_run("train", argv=["train"], config={}, results={"half": True},
               data_name="digits", data_fingerprint="f" * 16, score=0.5)
@@ -657,3 +657,75 @@ def test_predict_with_an_unreadable_file_is_still_recorded(tmp_path):
         (run,) = store.runs()
     assert run.results["unreadable"] == [str(missing)]
     assert run.summary == "1 picture, k=5, 1 unreadable"
+
+
+# -- mistakes runs ------------------------------------------------------------------
+
+
+def test_mistakes_is_recorded_with_its_whole_result(tmp_path):
+    db = tmp_path / "runs.sqlite"
+    report = tmp_path / "mistakes.html"
+    result = cli("mistakes", "--repeats", "3", "--report", report, "--runs-db", db)
+    assert result.exit_code == 0, result.output
+    with RunStore(db) as store:
+        (run,) = store.runs()
+    assert run.command == "mistakes"
+    assert run.argv[-2:] == ["--repeats", "3"] and "--report" not in run.argv
+    assert run.seeds == [0, 1, 2]
+    # Three lesson-style splits (seeds 0, 1, 2), each checked by scikit-learn.
+    accuracies = []
+    for seed in (0, 1, 2):
+        split = digitlab.load_digits().split(test_size=0.2, seed=seed)
+        sk = KNeighborsClassifier().fit(split.X_train, split.y_train)
+        accuracies.append(sk.score(split.X_test, split.y_test))
+    assert run.results["accuracies"] == accuracies
+    assert run.score == pytest.approx(np.mean(accuracies), abs=1e-12)
+    assert run.score_std == pytest.approx(np.std(accuracies, ddof=1), abs=1e-12)
+    assert run.results["n_test"] == 1080
+    assert np.trace(np.array(run.results["confusion"])) == 1080 - run.results["n_wrong"]
+    assert run.files == [str(report.resolve())]
+    assert run.summary == "ts=0.2 k=5 seed 0 ×3"
+
+    # runs show redraws the stored result with MistakesResult.lines().
+    shown = cli("runs", "show", "1", "--runs-db", db)
+    assert "  Confusion matrix (rows: true, columns: predicted)" in shown.output
+    assert f"  Accuracy {format_score(run.score)} ({run.results['n_wrong']} wrong" in (
+        shown.output
+    )
+    rerun = cli("runs", "rerun", "1", "--runs-db", db)
+    assert rerun.exit_code == 0 and "Identical:" in rerun.output
+    no_plot = cli("runs", "show", "1", "--plot", tmp_path / "p.png", "--runs-db", db)
+    assert no_plot.exit_code == 2
+    assert "Run #1 (mistakes) has no plot to redraw" in no_plot.output
+    assert not (tmp_path / "p.png").exists()
+
+
+# -- compare runs: the stored table and plot are redrawn ---------------------------
+
+
+def test_compare_run_is_redrawn_table_for_table_and_its_plot(tmp_path):
+    db = tmp_path / "runs.sqlite"
+    args = ["compare", "--recipes", "knn,knn-distance", "--repeats", "3"]
+    result = cli(*args, "--runs-db", db)
+    assert result.exit_code == 0, result.output
+    printed = result.output.splitlines()
+
+    png = tmp_path / "again.png"
+    shown = cli("runs", "show", "1", "--plot", png, "--runs-db", db)
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    start = lines.index("Result:") + 1
+    redrawn = [line.removeprefix("  ") for line in lines[start : start + len(printed)]]
+    assert redrawn == printed
+    assert lines[-1] == f"Plot written to {png}"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = cli("runs", "show", "1", "--plot", png, "--runs-db", db)
+    assert again.exit_code == 2 and "add --force" in again.output
+
+    with RunStore(db) as store:
+        (run,) = store.runs()
+    assert run.command == "compare" and run.seeds == [0, 1, 2]
+    best = cli("runs", "best", "--command", "compare", "--runs-db", db)
+    assert best.output.startswith(
+        f"Best compare on digits: {format_score(run.score, run.score_std)}"
+    )

@@ -1414,17 +1414,48 @@ def runs_list(command_name, data, limit, as_json, runs_db):
 
 @runs.command("show")
 @click.argument("run_id", type=int, metavar="ID")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PATH",
+    help="Redraw the run's plot (sweep, compare) from the stored results as a PNG.",
+)
+@click.option("--force", is_flag=True, help="Let --plot overwrite a file.")
 @json_option
 @runs_db_option
 @friendly
-def runs_show(run_id, as_json, runs_db):
-    """Show one run in full and redraw its result from what was stored."""
-    from digitlab.runs import format_score, result_lines
+def runs_show(run_id, plot_path, force, as_json, runs_db):
+    """Show one run in full and redraw its result from what was stored.
 
+    \b
+    Sweeps and comparisons are redrawn table for table from the stored results,
+    without recomputing; --plot PATH redraws their plot too.
+    """
+    from digitlab.runs import format_score, rebuild_result, result_lines
+
+    if plot_path is not None:
+        from digitlab.files import check_target
+
+        check_target(plot_path, force=force)
     with _open_runs(runs_db) as store:
         run = store.get(run_id)
+    if plot_path is not None:
+        obj = rebuild_result(run)
+        if obj is None or not hasattr(obj, "plot"):
+            raise DigitlabError(
+                f"Run #{run.id} ({run.command}) has no plot to redraw; plots are "
+                "kept for sweep and compare runs."
+            )
+        from digitlab.plots import save_figure
+
+        written = save_figure(obj.plot(), plot_path, force=force)
     if as_json:
-        echo_json(run.to_dict())
+        out = run.to_dict()
+        if plot_path is not None:
+            out["written"] = [str(written)]
+        echo_json(out)
         return
     versions = ", ".join(f"{k} {v}" for k, v in sorted(run.versions.items()))
     config = ", ".join(f"{k}={v}" for k, v in sorted(run.config.items()))
@@ -1443,6 +1474,8 @@ def runs_show(run_id, as_json, runs_db):
         lines.append(f"Files: {', '.join(run.files)}")
     lines.append("Result:")
     lines.extend("  " + line for line in result_lines(run))
+    if plot_path is not None:
+        lines.append(f"Plot written to {written}")
     for line in lines:
         click.echo(line)
 

@@ -44,7 +44,6 @@ import math
 import os
 import shlex
 import sqlite3
-import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from html import escape
@@ -697,6 +696,8 @@ class RunStore:
         Path
             The file written (via a temporary file, so it is never half written).
         """
+        from digitlab.files import check_target, write_bytes
+
         path = Path(path)
         fmt = (format or path.suffix.lstrip(".")).lower()
         if fmt not in ("csv", "json"):
@@ -704,16 +705,7 @@ class RunStore:
                 f"Cannot tell the export format of {str(path)!r}; end the name with "
                 ".csv or .json."
             )
-        if path.exists() and not force:
-            raise DigitlabError(
-                f"{str(path)!r} already exists; choose another name or add --force "
-                "to overwrite it."
-            )
-        if not path.parent.is_dir():
-            raise DigitlabError(
-                f"Cannot export to {str(path)!r}: the folder {str(path.parent)!r} "
-                "does not exist; create it first or choose another path."
-            )
+        check_target(path, force=force)
         runs = list(reversed(self.runs(command=command, data=data)))
         if fmt == "json":
             text = json.dumps([r.to_dict() for r in runs], indent=2, sort_keys=True)
@@ -729,24 +721,7 @@ class RunStore:
                     row[name] = _to_json(row[name])
                 writer.writerow({c: row[c] for c in columns})
             text = buffer.getvalue()
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".digitlab-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-            if force:
-                os.replace(tmp, path)
-            else:
-                try:
-                    os.link(tmp, path)  # fails if the file appeared meanwhile
-                except FileExistsError:
-                    raise DigitlabError(
-                        f"{str(path)!r} already exists; choose another name or add "
-                        "--force to overwrite it."
-                    ) from None
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return path
+        return write_bytes(path, text.encode("utf-8"), force=force)
 
 
 def compare_results(old: Run, new: Run) -> list[str]:
@@ -838,6 +813,11 @@ def _generic_lines(results: dict) -> list[str]:
         ):
             lines.append(f"{key}:")
             lines.extend("  " + line for line in format_table(value))
+        elif _is_matrix(value):
+            lines.append(f"{key}:")
+            cells = [[_cell(v) for v in row] for row in value]
+            width = max(len(c) for row in cells for c in row)
+            lines.extend("  " + " ".join(c.rjust(width) for c in row) for row in cells)
         elif isinstance(value, list) and len(value) > 10:
             lines.append(
                 f"{key}: {len(value)} values ({_short(value[:10])[:-1]}, ...])"
@@ -845,6 +825,16 @@ def _generic_lines(results: dict) -> list[str]:
         else:
             lines.append(f"{key}: {_cell(value)}")
     return lines
+
+
+def _is_matrix(value) -> bool:
+    """A non-empty list of equal-length lists of numbers (a confusion matrix)."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(r, list) and len(r) == len(value[0]) for r in value)
+        and all(isinstance(v, (int, float)) for r in value for v in r)
+    )
 
 
 def _cell(value) -> str:
