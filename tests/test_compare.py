@@ -29,7 +29,7 @@ def test_accuracies_are_those_of_each_split(digits, result):
     assert result.recipes == ["knn", "svc", "knn-distance"]
     for i, seed in enumerate(result.seeds):
         split = digits.split(test_size=0.2, seed=seed)
-        svc = SVC(C=10.0, gamma=0.001).fit(split.X_train, split.y_train)
+        svc = SVC(C=1.0, gamma=0.002).fit(split.X_train, split.y_train)
         assert result.accuracy["svc"][i] == svc.score(split.X_test, split.y_test)
         knn = KNN(1).fit(split.X_train, split.y_train)
         assert result.accuracy["knn"][i] == knn.score(split.X_test, split.y_test)
@@ -142,7 +142,7 @@ def test_cli_compare_json(digits):
     assert out.exit_code == 0, out.output
     d = json.loads(out.output)
     split = digits.split(test_size=0.2, seed=1)
-    svc = SVC(C=10.0, gamma=0.001).fit(split.X_train, split.y_train)
+    svc = SVC(C=1.0, gamma=0.002).fit(split.X_train, split.y_train)
     assert d["recipes"]["svc"]["accuracy"][1] == svc.score(split.X_test, split.y_test)
     assert d["seeds"] == [0, 1] and d["plot"] is None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -97,7 +98,7 @@ def split(digits):
 
 
 def test_svc_recipes_match_sklearn(split):
-    ref = SVC(C=10.0, gamma=0.001).fit(split.X_train, split.y_train)
+    ref = SVC(C=1.0, gamma=0.002).fit(split.X_train, split.y_train)
     ours = make_estimator("svc").fit(split.X_train, split.y_train)
     np.testing.assert_array_equal(ours.predict(split.X_test), ref.predict(split.X_test))
     assert ref.score(split.X_test, split.y_test) == 357 / 360
@@ -112,7 +113,8 @@ def test_knn_shift_is_1nn_on_the_augmented_training_rows(split):
         angles=params["angles"],
     )
     labels = np.tile(split.y_train, len(rows) // split.n_train)
-    ref = KNeighborsClassifier(1, algorithm="brute")
+    assert (params["k"], params["weights"]) == (3, "distance")
+    ref = KNeighborsClassifier(3, weights="distance", algorithm="brute")
     expected = ref.fit(rows, labels).predict(split.X_test)
     model = make_estimator("knn-shift").fit(split.X_train, split.y_train)
     np.testing.assert_array_equal(model.predict(split.X_test), expected)
@@ -203,3 +205,37 @@ def test_train_with_a_recipe(digits):
     assert "Model: recipe svc: support vector machine" in repr(result)
     with pytest.raises(DigitlabError, match="Unknown recipe 'nope'"):
         digitlab.train(digits, recipe="nope")
+
+
+DRAWN = Path(__file__).parent / "fixtures" / "drawn"
+
+
+def test_predict_with_a_recipe_model(tmp_path, digits):
+    from click.testing import CliRunner
+
+    from digitlab.cli import main
+    from digitlab.preprocess import prepare
+
+    pictures = [DRAWN / "7_s0_paper.png", DRAWN / "4_s0_scan.jpg"]
+    ref = SVC(C=10.0, gamma=0.001)
+    rows = augment_images(digits.X, shifts=1, angles=())
+    ref.fit(rows, np.tile(digits.y, 5))
+    expected = ref.predict(np.vstack([prepare(p) for p in pictures]))
+    out = CliRunner().invoke(
+        main, ["predict", *map(str, pictures), "--recipe", "svc-shift", "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    answers = json.loads(out.output)
+    assert [a["digit"] for a in answers] == expected.tolist()
+    # an SVC has no probabilities: the predicted digit gets the whole vote
+    assert answers[0]["votes"][str(expected[0])] == 1.0
+    assert answers[0]["confidence"] == 1.0
+    bad = CliRunner().invoke(
+        main, ["predict", str(pictures[0]), "--recipe", "svc", "--k", "3"]
+    )
+    assert bad.exit_code == 2
+    assert "k applies to k-nearest-neighbors models" in bad.output
+    both = CliRunner().invoke(
+        main, ["predict", str(pictures[0]), "--recipe", "svc", "--model", "m.npz"]
+    )
+    assert both.exit_code == 2 and "give only one of them" in both.output

@@ -593,11 +593,12 @@ def train(
     metavar="PNG",
     help="Save the model inputs as a picture (one tile per file).",
 )
+@recipe_option
 @click.option("--force", is_flag=True, help="Allow --show-input to overwrite a file.")
 @json_option
 @record_options
 @friendly
-def predict(paths, model_path, k, show, show_input, force, as_json):
+def predict(paths, model_path, k, show, show_input, recipe, force, as_json):
     """Read the digit in your own pictures (PNG, JPEG, BMP, GIF, WebP).
 
     \b
@@ -613,13 +614,18 @@ def predict(paths, model_path, k, show, show_input, force, as_json):
       digitlab predict my_seven.png scan.jpg drawings/
       digitlab predict my_seven.png --show
       digitlab predict drawings/ --model model.npz --json
+      digitlab predict my_seven.png --recipe svc-shift
     """
     from digitlab.model import load_model
     from digitlab.predict import default_model, input_picture, predict_files
 
     if show_input is not None:
         _check_save_path(show_input, force)
-    model = load_model(model_path) if model_path else default_model()
+    if recipe is not None and model_path is not None:
+        raise DigitlabError(
+            "--model and --recipe both choose the model; give only one of them."
+        )
+    model = load_model(model_path) if model_path else default_model(recipe)
     result = predict_files(paths, model, k=k)
     _record_predict(result, model, model_path, k, show_input)
     if as_json:
@@ -654,16 +660,19 @@ def _record_predict(result, model, model_path, k, show_input) -> None:
     pictures = hashlib.sha256()
     for r in result.results:
         pictures.update(Path(r.file).read_bytes())
-    used_k = model.k if k is None else k
+    used_k = getattr(model, "k", None) if k is None else k
+    recipe = getattr(model, "recipe", None)
     config = {
         "model": str(Path(model_path).resolve()) if model_path else "default",
         "k": used_k,
-        "weights": model.weights,
-        "metric": model.metric,
+        "weights": getattr(model, "weights", None),
+        "metric": getattr(model, "metric", None),
         "pipeline": model.pipeline,
         "pictures": [str(Path(r.file).resolve()) for r in result.results],
         "pictures_sha256": pictures.hexdigest()[:16],
     }
+    if recipe is not None:
+        config["recipe"] = recipe
     n = len(result.results)
     record_run(
         data=training,
@@ -675,7 +684,8 @@ def _record_predict(result, model, model_path, k, show_input) -> None:
             ],
             "unreadable": [str(Path(f).resolve()) for f, _ in result.failures],
         },
-        summary=f"{n} picture{'s' if n != 1 else ''}, k={used_k}"
+        summary=f"{n} picture{'s' if n != 1 else ''}, "
+        + (f"recipe {recipe}" if recipe else f"k={used_k}")
         + (f", {len(result.failures)} unreadable" if result.failures else ""),
         files=[show_input] if show_input and result.results else [],
         exclude=("show", "show_input"),

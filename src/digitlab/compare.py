@@ -309,7 +309,7 @@ def compare(
     --------
     >>> r = compare(recipes=["knn", "svc"], repeats=3)
     >>> [round(float(a), 4) for a in r.accuracy["svc"]]
-    [0.9917, 0.9889, 0.9889]
+    [0.9917, 0.9889, 0.975]
     """
     data = load_digits() if data is None else data
     repeats = _check_repeats(repeats)

@@ -42,12 +42,16 @@ def _default_training():
     return data.X, data.y
 
 
-def default_model() -> KNN:
+def default_model(recipe: str | None = None) -> KNN:
     """The model ``digitlab predict`` uses when no ``--model`` is given.
 
     A k-nearest-neighbors model (k=5) fitted on scikit-learn's 1,797 built-in
     digits, with the ``uci8x8`` picture preparation. The training rows are
     computed once per process; every call returns a new, independent model.
+
+    With ``recipe`` (a name from :data:`digitlab.recipes.RECIPES`, e.g.
+    ``"svc-shift"``), that recipe fitted on the same digits instead
+    (``digitlab predict --recipe``).
 
     Examples
     --------
@@ -56,6 +60,10 @@ def default_model() -> KNN:
     ('uci8x8', 5)
     """
     X, y = _default_training()
+    if recipe is not None:
+        from digitlab.recipes import RecipeModel
+
+        return RecipeModel(recipe, pipeline="uci8x8").fit(X, y)
     return KNN(DEFAULT_K, pipeline="uci8x8").fit(X, y)
 
 
@@ -199,6 +207,12 @@ def predict_files(paths, model: KNN | None = None, *, k: int | None = None):
     model = default_model() if model is None else model
     if model.pipeline is None:
         model.prepare_pictures([])  # raises the explanation
+    neighbors = isinstance(model, KNN)  # else a recipe model: no neighbor votes
+    if k is not None and not neighbors:
+        raise DigitlabError(
+            f"k applies to k-nearest-neighbors models, but this model is the recipe "
+            f"{getattr(model, 'recipe', type(model).__name__)!r}; drop --k."
+        )
     if k is not None:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise DigitlabError(f"k must be a whole number of at least 1, got {k!r}.")
@@ -226,10 +240,11 @@ def predict_files(paths, model: KNN | None = None, *, k: int | None = None):
         X = np.vstack(rows)
         proba = model.predict_proba(X)
         predicted = model.classes_[np.argmax(proba, axis=1)]
-        _, ind = model.kneighbors(X)
-        labels = model._y[ind]
+        if neighbors:
+            _, ind = model.kneighbors(X)
+            labels = model._y[ind]
         for i, name in enumerate(names):
-            if model.weights == "uniform":
+            if neighbors and model.weights == "uniform":
                 counts = np.bincount(labels[i], minlength=len(model.classes_))
                 votes = {
                     str(c): int(n) for c, n in zip(model.classes_, counts, strict=True)
