@@ -186,6 +186,34 @@ def test_drawing_a_digit_shows_it_with_its_input_and_neighbors(page, digit, stro
     ]
 
 
+def test_predictions_arrive_while_drawing_debounced(page):
+    sent = []
+    page.on(
+        "request",
+        lambda r: sent.append(r.url) if r.url.endswith("/api/predict") else None,
+    )
+    box = page.locator("#pad").bounding_box()
+
+    def at(x, y):
+        return box["x"] + x * box["width"], box["y"] + y * box["height"]
+
+    page.mouse.move(*at(0.5, 0.12))
+    page.mouse.down()
+    moves = 0
+    for y in (0.3, 0.45, 0.6, 0.75, 0.88):
+        page.mouse.move(*at(0.5, y), steps=10)  # 10 pointer moves, quickly
+        moves += 10
+        page.wait_for_timeout(400)  # a pause longer than the debounce
+    # Live: the model answers while the pen is still down ...
+    page.wait_for_function("() => document.getElementById('digit').textContent !== '?'")
+    assert page.locator("#digit").text_content() == "1"
+    page.mouse.up()
+    settle(page)
+    # ... but debounced: about one request per pause, not one per move.
+    assert 5 <= len(sent) <= 7 < moves
+    assert shown(page)["digit"] == "1"
+
+
 def test_undo_clear_and_keys(page):
     draw(page, SEVEN)
     assert shown(page)["digit"] == "7"
@@ -260,18 +288,61 @@ def test_uploading_a_picture(page, tmp_path):
     shot(page, "upload-error")
 
 
-def test_readable_on_a_phone(browser, server):
+def touch_draw(page, cdp, strokes):
+    """Draw with a finger: real touch events, which chromium turns into pointer
+    events of type "touch"."""
+    box = page.locator("#pad").bounding_box()
+
+    def at(p):
+        return {
+            "x": box["x"] + p[0] * box["width"],
+            "y": box["y"] + p[1] * box["height"],
+        }
+
+    for stroke in strokes:
+        cdp.send(
+            "Input.dispatchTouchEvent",
+            {"type": "touchStart", "touchPoints": [at(stroke[0])]},
+        )
+        for a, b in zip(stroke, stroke[1:], strict=False):
+            for t in (0.25, 0.5, 0.75, 1.0):
+                point = (a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]))
+                cdp.send(
+                    "Input.dispatchTouchEvent",
+                    {"type": "touchMove", "touchPoints": [at(point)]},
+                )
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    settle(page)
+
+
+def test_readable_and_drawable_on_a_phone(browser, server):
     url, _ = server
     context = browser.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=2, has_touch=True
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        has_touch=True,
+        is_mobile=True,
     )
     page = context.new_page()
     page.goto(url)
     page.wait_for_selector("#model-line:has-text('Model:')")
-    draw(page, ONE)
+    page.evaluate(
+        "window.kinds = []; document.getElementById('pad').addEventListener("
+        "'pointerdown', (e) => window.kinds.push(e.pointerType))"
+    )
+    cdp = context.new_cdp_session(page)
+    touch_draw(page, cdp, SEVEN)
+    seen = shown(page)
     width = page.evaluate("() => document.documentElement.scrollWidth")
+    scroll = page.evaluate("() => window.scrollY")
     box = page.locator("#pad").bounding_box()
+    quick = page.locator("#quick").text_content()
+    kinds = page.evaluate("() => window.kinds")
     shot(page, "phone")
     context.close()
+    assert kinds == ["touch"]
+    assert seen["digit"] == "7" and len(seen["neighbors"]) == 5
+    assert quick.startswith("The model says 7")
+    assert scroll == 0, "drawing scrolled the page"
     assert width <= 390, "the page scrolls sideways on a phone"
     assert 250 <= box["width"] <= 390
