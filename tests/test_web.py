@@ -115,6 +115,8 @@ def test_model_facts(client, model):
     assert info["n_train"] == 1797
     assert info["input_shape"] == [8, 8]
     assert info["estimator"] == "KNN"
+    assert info["recipe"] is None
+    assert info["description"] == "k-nearest neighbors, k=5, uniform votes, euclidean"
     # Fitted on all digits, it has no test split: the lesson's split scores it.
     assert info["accuracy"] == 0.975 and info["n_test"] == 360
     assert info["accuracy_note"].startswith(
@@ -184,6 +186,7 @@ def test_predict_json_matches_the_core(client, model, digits, digit):
     assert answer["input"] == row.reshape(8, 8).tolist()
     assert answer["input_max"] == 16.0
     assert answer["pipeline"] == "uci8x8"
+    assert answer["explained_by"] == "neighbors"
     assert answer["digit"] == str(model.predict(row[None])[0]) == digit
     proba = model.predict_proba(row[None])[0]
     assert answer["votes"] == {str(c): float(p) for c, p in enumerate(proba)}
@@ -227,6 +230,80 @@ def test_predict_a_jpeg_upload_and_a_transparent_canvas(client):
     ImageDraw.Draw(canvas).line([(140, 40), (140, 240)], fill=(0, 0, 0, 255), width=20)
     response = client.post("/api/predict", json={"image": data_url(canvas)})
     assert response.status_code == 200 and response.json()["digit"] == "1"
+
+
+# ---- recipes (digitlab compare's models) ----------------------------------------
+
+
+def _recipe_client(name, examples):
+    from digitlab.web.server import recipe_model
+
+    return TestClient(create_app(recipe_model(name), examples_dir=examples))
+
+
+def test_a_knn_recipe_shows_its_neighbors_and_distance_votes(examples, digits):
+    with _recipe_client("knn-distance", examples) as client:
+        app_model = client.app.state.model
+        info = client.get("/api/model").json()
+        answer = client.post("/api/predict", json={"image": data_url(draw("7"))})
+    assert info["recipe"] == "knn-distance"
+    assert info["description"] == app_model.description
+    assert (info["k"], info["weights"]) == (3, "distance")
+    assert info["accuracy"] == digitlab.train(recipe="knn-distance").accuracy
+    answer = answer.json()
+    row = digitlab.prepare(png_bytes(draw("7")))
+    assert answer["explained_by"] == "neighbors"
+    assert answer["digit"] == str(app_model.predict(row[None])[0]) == "7"
+    proba = app_model.estimator_.predict_proba(row[None])[0]
+    assert answer["votes"] == {str(c): float(p) for c, p in enumerate(proba)}
+    dist, ind = app_model.estimator_.kneighbors(row[None])
+    assert [n["index"] for n in answer["neighbors"]] == ind[0].tolist()
+    assert [n["label"] for n in answer["neighbors"]] == [
+        str(digits.y[i]) for i in ind[0]
+    ]
+
+
+def test_an_svc_recipe_says_only_its_decision(examples):
+    with _recipe_client("svc", examples) as client:
+        app_model = client.app.state.model
+        info = client.get("/api/model").json()
+        answer = client.post("/api/predict", json={"image": data_url(draw("0"))})
+    assert info["recipe"] == "svc" and info["k"] is None
+    answer = answer.json()
+    row = digitlab.prepare(png_bytes(draw("0")))
+    digit = str(app_model.predict(row[None])[0])
+    assert answer["explained_by"] == "decision"
+    assert answer["digit"] == digit == "0"
+    assert answer["votes"] == {str(c): float(str(c) == digit) for c in range(10)}
+    assert answer["neighbors"] == []
+
+
+def test_a_logistic_recipe_shows_its_probabilities(examples):
+    with _recipe_client("logreg", examples) as client:
+        app_model = client.app.state.model
+        answer = client.post("/api/predict", json={"image": data_url(draw("1"))})
+    answer = answer.json()
+    row = digitlab.prepare(png_bytes(draw("1")))
+    proba = app_model.estimator_.predict_proba(row[None])[0]
+    assert answer["explained_by"] == "probabilities"
+    assert answer["votes"] == {str(c): float(p) for c, p in enumerate(proba)}
+    assert answer["digit"] == str(app_model.predict(row[None])[0])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--recipe", "nope"], "Unknown recipe 'nope'; choose one of knn,"),
+        (
+            ["--recipe", "svc", "--model", "m.npz"],
+            "--model and --recipe both choose the model; give only one of them.",
+        ),
+    ],
+)
+def test_serve_recipe_mistakes(args, message):
+    result = CliRunner().invoke(main, ["serve", *args])
+    assert result.exit_code == 2
+    assert message in result.output
 
 
 # ---- bad requests: 4xx with one sentence, never 500 ------------------------------

@@ -891,8 +891,9 @@ def mistakes(
     metavar="DIR",
     help='Where "that was a ..." saves drawings, as DIR/<label>/<time>.png.',
 )
+@recipe_option
 @friendly
-def serve(host, port, model_path, examples_dir):
+def serve(host, port, model_path, examples_dir, recipe):
     """Draw a digit in your browser and watch the model decide.
 
     \b
@@ -904,6 +905,7 @@ def serve(host, port, model_path, examples_dir):
     Examples:
       digitlab serve
       digitlab serve --port 8080 --model model.npz
+      digitlab serve --recipe knn-distance
       digitlab serve --host 0.0.0.0     (reachable from other machines)
     """
     from digitlab.web import require_web
@@ -911,7 +913,13 @@ def serve(host, port, model_path, examples_dir):
     require_web()
     from digitlab.web.server import run_server
 
-    run_server(host=host, port=port, model_path=model_path, examples_dir=examples_dir)
+    run_server(
+        host=host,
+        port=port,
+        model_path=model_path,
+        examples_dir=examples_dir,
+        recipe=recipe,
+    )
 
 
 @main.command()

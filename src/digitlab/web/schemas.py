@@ -6,6 +6,8 @@ renamed here is a field renamed there.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 __all__ = [
@@ -79,6 +81,10 @@ class Prediction(BaseModel):
         description="The k nearest training digits, nearest first (empty for "
         "models that are not nearest-neighbor models)."
     )
+    explained_by: Literal["neighbors", "probabilities", "decision"] = Field(
+        description="Where the vote shares come from: the nearest training digits, "
+        "the model's probabilities, or (models without either) its decision alone."
+    )
     pipeline: str
 
 
@@ -86,7 +92,11 @@ class ModelInfo(BaseModel):
     """The model the server answers with."""
 
     data: str = Field(description="The data it was trained on.")
-    recipe: str = Field(description="How it was made.")
+    recipe: str | None = Field(
+        description="The recipe it was made with (`digitlab compare --list`), or "
+        "null for a plain k-nearest-neighbors model."
+    )
+    description: str = Field(description="The model in one line.")
     estimator: str
     k: int | None
     weights: str | None

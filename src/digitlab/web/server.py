@@ -8,7 +8,7 @@ import click
 
 from digitlab.errors import DigitlabError
 
-__all__ = ["bind", "run_server", "url_for"]
+__all__ = ["bind", "recipe_model", "run_server", "url_for"]
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -41,6 +41,16 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def recipe_model(recipe: str):
+    """A recipe fitted on all built-in digits, ready to read pictures."""
+    from digitlab.data import load_digits
+    from digitlab.recipes import RecipeModel, get_recipe
+
+    get_recipe(recipe)  # an unknown name is a clear error before any work
+    data = load_digits()
+    return RecipeModel(recipe, pipeline=data.pipeline).fit(data.X, data.y)
+
+
 def url_for(host: str, port: int) -> str:
     """The address to open in a browser."""
     if ":" in host:
@@ -55,6 +65,7 @@ def run_server(
     model_path=None,
     examples_dir="digitlab-examples",
     model=None,
+    recipe: str | None = None,
     announce=click.echo,
 ) -> None:
     """Load the model, bind the port, say where to go, and serve until Ctrl+C.
@@ -66,10 +77,16 @@ def run_server(
 
     from digitlab.web.app import create_app
 
+    if recipe is not None and model_path is not None:
+        raise DigitlabError(
+            "--model and --recipe both choose the model; give only one of them."
+        )
     if model is None and model_path is not None:
         from digitlab.model import load_model
 
         model = load_model(model_path)
+    if model is None and recipe is not None:
+        model = recipe_model(recipe)
     if model is None:
         from digitlab import default_model
 

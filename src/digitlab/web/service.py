@@ -180,16 +180,31 @@ def _is_builtin_digits(model) -> bool:
     )
 
 
-def _lesson_accuracy(params: dict) -> tuple[float, str, int]:
+def _voting_knn(model) -> KNN | None:
+    """The KNN whose neighbors decide, if they are the raw training digits.
+
+    A plain :class:`KNN`, or a recipe model whose estimator is one (``knn``,
+    ``knn-distance``). Recipes that transform or augment the digits first have
+    no neighbors among the training digits to show.
+    """
+    if isinstance(model, KNN):
+        return model
+    estimator = getattr(model, "estimator_", None)
+    if isinstance(estimator, KNN):
+        return estimator
+    return None
+
+
+def _lesson_accuracy(model) -> tuple[float, str, int]:
     """A model fitted on all built-in digits has no test split of its own: score
     the same settings on the lesson's 80/20 split instead, and say so."""
     from digitlab.train import train
 
-    result = train(
-        k=params.get("k", 5),
-        weights=params.get("weights", "uniform"),
-        metric=params.get("metric", "euclidean"),
-    )
+    recipe = getattr(model, "recipe", None)
+    if recipe is not None:
+        result = train(recipe=recipe)
+    else:
+        result = train(k=model.k, weights=model.weights, metric=model.metric)
     note = (
         f"The same settings fitted on the lesson's 80/20 split (seed 0) get "
         f"{result.n_correct} of {result.split.n_test} test digits right; the "
@@ -202,23 +217,33 @@ def describe_model(model) -> dict:
     """The facts ``GET /api/model`` shows about a fitted model."""
     meta = dict(getattr(model, "metadata_", None) or {})
     config = meta.get("config") or {}
-    params = model.get_params() if hasattr(model, "get_params") else {}
+    knn = _voting_knn(model)
     fit_X = getattr(model, "_fit_X", None)
     n_features = int(getattr(model, "n_features_in_", 64))
     n_train = int(fit_X.shape[0]) if fit_X is not None else int(meta.get("n_train", 0))
+    recipe = getattr(model, "recipe", None) or config.get("recipe")
+    if recipe is not None:
+        from digitlab.recipes import get_recipe
+
+        description = get_recipe(recipe).description
+    else:
+        description = (
+            f"k-nearest neighbors, k={model.k}, {model.weights} votes, {model.metric}"
+        )
     accuracy = meta.get("accuracy")
     note = None
     if accuracy is not None:
         note = "Accuracy on the test split kept aside when this model was trained."
     elif _is_builtin_digits(model):
-        accuracy, note, meta["n_test"] = _lesson_accuracy(params)
+        accuracy, note, meta["n_test"] = _lesson_accuracy(model)
     return {
         "data": str(meta.get("data") or config.get("data") or "digits"),
-        "recipe": str(meta.get("recipe") or config.get("recipe") or "knn"),
+        "recipe": recipe,
+        "description": description,
         "estimator": type(model).__name__,
-        "k": params.get("k"),
-        "weights": params.get("weights"),
-        "metric": params.get("metric"),
+        "k": None if knn is None else int(knn.k),
+        "weights": None if knn is None else knn.weights,
+        "metric": None if knn is None else knn.metric,
         "pipeline": str(getattr(model, "pipeline", None) or "uci8x8"),
         "classes": [str(c) for c in model.classes_],
         "n_train": n_train,
@@ -263,13 +288,15 @@ def explain(model, picture, *, info: dict | None = None) -> dict:
     X = row[None, :]
     classes = [str(c) for c in model.classes_]
     neighbors = []
-    if isinstance(model, KNN):
+    knn = _voting_knn(model)
+    if knn is not None:
         # One ranking gives the neighbors and, counted by the shared vote rule,
-        # exactly what model.predict and model.predict_proba would answer.
-        dist, ind = model.kneighbors(X)
-        shares, winner = vote(model._y[ind], dist, len(classes), model.weights)
-        shares, digit = shares[0], classes[int(winner[0])]
-        labels = model.classes_[model._y[ind[0]]]
+        # exactly what knn.predict and knn.predict_proba would answer.
+        dist, ind = knn.kneighbors(X)
+        shares, winner = vote(knn._y[ind], dist, len(knn.classes_), knn.weights)
+        shares, digit = shares[0], str(knn.classes_[int(winner[0])])
+        classes = [str(c) for c in knn.classes_]
+        labels = knn.classes_[knn._y[ind[0]]]
         ranked = zip(dist[0], ind[0], labels, strict=True)
         for rank, (d, i, label) in enumerate(ranked, start=1):
             neighbors.append(
@@ -278,15 +305,21 @@ def explain(model, picture, *, info: dict | None = None) -> dict:
                     "index": int(i),
                     "label": str(label),
                     "distance": float(d),
-                    "pixels": model._fit_X[i].tolist(),
+                    "pixels": knn._fit_X[i].tolist(),
                 }
             )
+        explained_by = "neighbors"
     else:
         digit = str(model.predict(X)[0])
-        if hasattr(model, "predict_proba"):
-            shares = np.asarray(model.predict_proba(X)[0], dtype=np.float64)
+        source = getattr(model, "estimator_", model)
+        if hasattr(source, "predict_proba"):
+            probabilities = np.asarray(source.predict_proba(X)[0], dtype=np.float64)
+            by_label = dict(zip(map(str, source.classes_), probabilities, strict=True))
+            shares = np.array([by_label.get(c, 0.0) for c in classes])
+            explained_by = "probabilities"
         else:
             shares = np.array([1.0 if c == digit else 0.0 for c in classes])
+            explained_by = "decision"
     votes = {c: float(v) for c, v in zip(classes, shares, strict=True)}
     rows, cols = info["input_shape"]
     return {
@@ -296,6 +329,7 @@ def explain(model, picture, *, info: dict | None = None) -> dict:
         "input": row.reshape(rows, cols).tolist(),
         "input_max": info["input_max"],
         "neighbors": neighbors,
+        "explained_by": explained_by,
         "pipeline": pipeline,
     }
 

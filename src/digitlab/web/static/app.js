@@ -305,9 +305,17 @@
     $("digit").textContent = answer.digit;
     const k = answer.neighbors.length;
     const pct = Math.round(answer.confidence * 100);
-    $("confidence").textContent = k
-      ? pct + " % of the " + k + " nearest training digits say " + answer.digit + "."
-      : pct + " % sure it is a " + answer.digit + ".";
+    if (answer.explained_by === "neighbors") {
+      $("confidence").textContent =
+        pct + " % of the " + k + " nearest training digits say " + answer.digit + ".";
+    } else if (answer.explained_by === "probabilities") {
+      $("confidence").textContent =
+        "The model gives " + answer.digit + " a probability of " + pct + " %.";
+    } else {
+      $("confidence").textContent =
+        "The model decides " + answer.digit + " (it gives no vote shares).";
+    }
+    $("neighbors-note").hidden = answer.explained_by === "neighbors";
     $("quick").innerHTML = "";
     $("quick").append("The model says ", strong(answer.digit), " (" + pct + " %)");
     setVotes(answer.votes, answer.digit);
@@ -410,8 +418,7 @@
       buildLabelButtons();
       showEmpty();
       const parts = [];
-      parts.push(info.k ? info.k + "-nearest neighbors (" + info.weights + " votes, " + info.metric + ")" : info.estimator);
-      parts.push("recipe " + info.recipe);
+      parts.push(info.description + (info.recipe ? " (recipe " + info.recipe + ")" : ""));
       const n = info.n_train.toLocaleString("en");
       parts.push(info.data === "digits"
         ? "trained on scikit-learn's " + n + " digits"
