@@ -538,3 +538,29 @@ def test_sweep_is_recorded_with_its_whole_table(tmp_path):
     assert run.score == rebuilt.best().mean
     again = CliRunner().invoke(main, [*run.reproduce, "--json", "--no-record"])
     assert json.loads(again.output)["best"]["mean"] == run.score
+
+
+def _read_idx(path):
+    import gzip
+
+    with gzip.open(path, "rb") as fh:
+        raw = fh.read()
+    ndim = raw[3]
+    shape = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+@pytest.mark.slow
+def test_mnist_10k_sweep_completes_and_equals_train(mnist_dir):
+    images = _read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz")
+    labels = _read_idx(mnist_dir / "t10k-labels-idx1-ubyte.gz")
+    data = Dataset(
+        X=images.reshape(len(images), -1).astype(np.float64),
+        y=labels.astype(np.int64),
+        source="mnist",
+    )
+    result = sweep(data, test_sizes=(0.5,), ks=(1, 3), repeats=1)
+    assert [r["n_test"] for r in result.rows] == [5000, 5000]
+    for row in result.rows:
+        want = digitlab.train(data, test_size=0.5, seed=0, k=row["k"])
+        assert row["n_correct"] == want.n_correct
