@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 import digitlab
 
-MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+# ../shared/data/mnist from the project root; DIGITLAB_MNIST_DIR points elsewhere
+# (e.g. from a git worktree that does not sit beside shared/).
+MNIST_DIR = Path(
+    os.environ.get("DIGITLAB_MNIST_DIR")
+    or Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+)
 
 
 @pytest.fixture(autouse=True)

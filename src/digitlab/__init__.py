@@ -12,7 +12,16 @@ The lesson in five lines::
 __version__ = "0.1.0"
 
 from digitlab.compare import CompareResult, compare
-from digitlab.data import Dataset, Split, load_data, load_digits
+from digitlab.data import (
+    Dataset,
+    Split,
+    load_csv,
+    load_data,
+    load_digits,
+    load_folder,
+    load_idx,
+    load_npz,
+)
 from digitlab.errors import DigitlabError, DigitlabNotice
 from digitlab.mistakes import MistakesResult, mistakes, mistakes_on_split
 from digitlab.model import KNN, load_model, save_model
@@ -44,8 +53,12 @@ __all__ = [
     "compare",
     "default_model",
     "kneighbors",
+    "load_csv",
     "load_data",
     "load_digits",
+    "load_folder",
+    "load_idx",
+    "load_npz",
     "load_model",
     "make_estimator",
     "mistakes",

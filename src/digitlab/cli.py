@@ -79,14 +79,59 @@ class TestSize(click.ParamType):
 
 
 def data_option(command):
-    """``--data``: which data set to use."""
-    return click.option(
-        "--data",
-        default="digits",
-        show_default=True,
-        metavar="DATA",
-        help="The data: 'digits' is scikit-learn's built-in 8×8 digits.",
-    )(command)
+    """``--data`` and how to read it: ``--labels``, ``--pipeline``, ``--skip-bad``.
+
+    The command receives one ``data`` argument: a string (the ``--data`` value)
+    that also carries the other three options, which
+    :func:`digitlab.data.load_data` reads. So every command that calls
+    ``load_data(data)`` understands all data formats without extra parameters.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args, data, labels, pipeline, skip_bad, **kwargs):
+        from digitlab.data import DataSpec
+
+        spec = DataSpec(data, labels=labels, pipeline=pipeline, skip_bad=skip_bad)
+        return command(*args, data=spec, **kwargs)
+
+    for decorator in reversed(
+        [
+            click.option(
+                "--data",
+                default="digits",
+                show_default=True,
+                metavar="DATA",
+                help="The data: 'digits' (scikit-learn's built-in 8×8 digits), a "
+                "folder with one subfolder of pictures per label, an IDX file "
+                "(gzip or raw, e.g. MNIST's t10k-images-idx3-ubyte.gz), a .csv "
+                "or an .npz with X and y.",
+            ),
+            click.option(
+                "--labels",
+                default=None,
+                metavar="PATH|COLUMN",
+                help="IDX: the labels file (default: found beside the images). "
+                "CSV: the label column, by name or 0-based index (default: a "
+                "column named label/target/class/digit/y, else the first).",
+            ),
+            click.option(
+                "--pipeline",
+                default=None,
+                metavar="NAME",
+                help="Folders of pictures: how a picture becomes a row: 'pixels' "
+                "(gray values as they are, the default), 'mnist28' or 'uci8x8' "
+                "(the predict preparations).",
+            ),
+            click.option(
+                "--skip-bad",
+                is_flag=True,
+                help="Folders of pictures: skip unreadable pictures (named in a "
+                "note) instead of stopping.",
+            ),
+        ]
+    ):
+        wrapper = decorator(wrapper)
+    return wrapper
 
 
 def split_options(command):

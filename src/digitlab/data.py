@@ -12,12 +12,25 @@ import hashlib
 import math
 import numbers
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from digitlab.errors import DigitlabError
+from digitlab.errors import DigitlabError, DigitlabNotice
 
-__all__ = ["Dataset", "Split", "load_digits", "load_data", "check_test_size"]
+__all__ = [
+    "Dataset",
+    "DataSpec",
+    "Split",
+    "check_test_size",
+    "load_csv",
+    "load_data",
+    "load_digits",
+    "load_folder",
+    "load_idx",
+    "load_npz",
+    "read_idx",
+]
 
 
 @dataclass(frozen=True)
@@ -253,13 +266,606 @@ def load_digits() -> Dataset:
     )
 
 
-def load_data(spec: str = "digits") -> Dataset:
+# --------------------------------------------------------------------------------
+# The user's own data: IDX, CSV, NPZ and folders of pictures.
+# --------------------------------------------------------------------------------
+
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+LABEL_COLUMN_NAMES = ("label", "labels", "target", "class", "digit", "y")
+
+#: The picture preparation that reads gray values as they are (no resizing, no
+#: centering): every picture of a folder must then have the same size.
+PIXELS_PIPELINE = "pixels"
+
+_IDX_TYPES = {
+    0x08: np.dtype("u1"),
+    0x09: np.dtype("i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+def _guess_pipeline(n_features: int) -> str | None:
+    """The preparation that matches rows of this width, when there is an obvious one."""
+    return {784: "mnist28", 64: "uci8x8"}.get(n_features)
+
+
+def _square_images(X: np.ndarray) -> np.ndarray | None:
+    side = int(round(np.sqrt(X.shape[1])))
+    return X.reshape(len(X), side, side) if side * side == X.shape[1] else None
+
+
+def _read_maybe_gzip(path: Path) -> bytes:
+    import gzip
+    import zlib
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DigitlabError(f"Cannot read {str(path)!r}: {exc.strerror}.") from None
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except EOFError:
+        raise DigitlabError(
+            f"{str(path)!r} is truncated: the gzip stream ends before its end marker; "
+            "download or copy the file again."
+        ) from None
+    except (OSError, zlib.error) as exc:
+        raise DigitlabError(
+            f"{str(path)!r} is not a readable gzip file ({exc}); download or copy it "
+            "again."
+        ) from None
+
+
+def read_idx(path) -> np.ndarray:
+    """Read one IDX file (gzip or raw) into an array of its stored shape.
+
+    Raises :class:`DigitlabError` naming the file and the byte offset when the
+    magic number is wrong or the file is shorter or longer than its header says.
+    """
+    path = Path(path)
+    data = _read_maybe_gzip(path)
+    name = str(path)
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
+        magic = data[:4].hex() if data else "(empty file)"
+        raise DigitlabError(
+            f"{name!r} is not an IDX file: wrong magic number {magic} at byte 0 "
+            "(expected 0000 then a type code like 08 and the number of dimensions, "
+            "e.g. 00000803 for images); check that you gave the right file."
+        )
+    dtype = _IDX_TYPES[data[2]]
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(data) < header:
+        raise DigitlabError(
+            f"{name!r} is truncated: its header announces {ndim} dimensions but the "
+            f"file ends at byte {len(data)}; download or copy it again."
+        )
+    dims = tuple(int(v) for v in np.frombuffer(data, ">u4", count=ndim, offset=4))
+    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    found = len(data) - header
+    if found < expected:
+        raise DigitlabError(
+            f"{name!r} is truncated: its header announces shape {dims} "
+            f"({expected} bytes of data after byte {header}) but only {found} bytes "
+            f"follow (the data stops at byte {len(data)}); download or copy it again."
+        )
+    if found > expected:
+        raise DigitlabError(
+            f"{name!r} has {found - expected} unexpected bytes after the {expected} "
+            f"bytes its header announces (from byte {header + expected}); it is not "
+            "a valid IDX file."
+        )
+    count = expected // dtype.itemsize
+    return np.frombuffer(data, dtype, count=count, offset=header).reshape(dims)
+
+
+def _labels_beside(images: Path) -> Path:
+    """The IDX labels file next to an images file (MNIST's naming), or an error."""
+    name = images.name
+    tried = []
+    for old, new in (("images-idx3", "labels-idx1"), ("images", "labels")):
+        if old in name:
+            stem = name.replace(old, new)
+            for candidate in dict.fromkeys(
+                [stem, stem.removesuffix(".gz"), stem.removesuffix(".gz") + ".gz"]
+            ):
+                tried.append(candidate)
+                if (images.parent / candidate).is_file():
+                    return images.parent / candidate
+    looked = f" (looked for {', '.join(dict.fromkeys(tried))})" if tried else ""
+    raise DigitlabError(
+        f"No labels file found beside {str(images)!r}{looked}; give it with "
+        "--labels PATH (labels=... in Python)."
+    )
+
+
+def load_idx(images, labels=None, *, pipeline: str | None = None) -> Dataset:
+    """Load an IDX images file (gzip or raw) and its labels, e.g. the MNIST test set.
+
+    Parameters
+    ----------
+    images : path
+        The IDX images file, e.g. ``t10k-images-idx3-ubyte.gz``.
+    labels : path, optional
+        The IDX labels file. By default the file beside ``images`` whose name has
+        ``labels-idx1`` for ``images-idx3`` (MNIST's naming).
+    pipeline : str, optional
+        The preparation user pictures need to look like these rows; 28×28
+        pictures default to ``"mnist28"``.
+
+    Examples
+    --------
+    >>> mnist = "../shared/data/mnist/t10k-images-idx3-ubyte.gz"
+    >>> load_idx(mnist).X.shape  # doctest: +SKIP
+    (10000, 784)
+    """
+    images = Path(images)
+    labels = _labels_beside(images) if labels is None else Path(labels)
+    pictures = read_idx(images)
+    y = read_idx(labels)
+    if pictures.ndim not in (2, 3):
+        raise DigitlabError(
+            f"{str(images)!r} holds an array of shape {pictures.shape}; an images "
+            "file must hold pictures (count, rows, columns) or rows (count, features)."
+        )
+    if y.ndim != 1:
+        raise DigitlabError(
+            f"{str(labels)!r} holds an array of shape {y.shape}; a labels file must "
+            "hold one label per picture (count,). Did you swap images and labels?"
+        )
+    if len(y) != len(pictures):
+        raise DigitlabError(
+            f"{str(images)!r} has {len(pictures)} images but {str(labels)!r} has "
+            f"{len(y)} labels; give the labels file that belongs to these images "
+            "with --labels."
+        )
+    X = pictures.reshape(len(pictures), -1).astype(np.float64)
+    return _finish(
+        X,
+        y.astype(np.int64) if y.dtype.kind in "iu" else y,
+        images=X.reshape(pictures.shape) if pictures.ndim == 3 else _square_images(X),
+        source=str(images),
+        description=f"IDX {images.name}",
+        pipeline=pipeline or _guess_pipeline(X.shape[1]),
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _labels_from_strings(values: np.ndarray) -> np.ndarray:
+    """Integer labels when every label is a whole number, else the strings."""
+    try:
+        as_float = values.astype(np.float64)
+    except ValueError:
+        return values
+    if np.all(np.isfinite(as_float)) and np.array_equal(as_float, np.round(as_float)):
+        return as_float.astype(np.int64)
+    return values
+
+
+def load_csv(
+    path, label_column: str | int | None = None, *, pipeline: str | None = None
+) -> Dataset:
+    """Load a CSV file: one row per digit, one column of labels, the rest features.
+
+    Parameters
+    ----------
+    path : path
+        The CSV file (comma, semicolon or tab separated). A first line with any
+        non-numeric cell is taken as a header.
+    label_column : str or int, optional
+        The label column, by header name or by 0-based index (``-1`` for the last).
+        By default a column named ``label``, ``target``, ``class``, ``digit`` or
+        ``y``; without one, the first column (the layout of MNIST CSV exports).
+    pipeline : str, optional
+        The preparation user pictures need to look like these rows; 784 features
+        default to ``"mnist28"``, 64 to ``"uci8x8"``.
+    """
+    import csv
+
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DigitlabError(
+            f"{name!r} is not a text CSV file (it is not UTF-8); export it as CSV."
+        ) from None
+    except OSError as exc:
+        raise DigitlabError(f"Cannot read {name!r}: {exc.strerror}.") from None
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first.count)
+    rows = [
+        (line_no, row)
+        for line_no, row in enumerate(
+            csv.reader(text.splitlines(), delimiter=delimiter), 1
+        )
+        if row and any(cell.strip() for cell in row)
+    ]
+    if not rows:
+        raise DigitlabError(f"{name!r} is empty; it needs one row per digit.")
+    header = None
+    if not all(_is_number(cell) for cell in rows[0][1]):
+        header = [cell.strip() for cell in rows[0][1]]
+        rows = rows[1:]
+    if not rows:
+        raise DigitlabError(f"{name!r} has a header but no data rows.")
+    width = len(header) if header else len(rows[0][1])
+    for line_no, row in rows:
+        if len(row) != width:
+            raise DigitlabError(
+                f"{name!r} line {line_no} has {len(row)} cells but the "
+                f"{'header' if header else 'first row'} has {width}; every row needs "
+                "the same number of columns."
+            )
+    label_index = _label_index(name, header, width, label_column)
+    cells = np.array([row for _, row in rows], dtype=str)
+    labels = np.char.strip(cells[:, label_index])
+    features = np.delete(cells, label_index, axis=1)
+    try:
+        X = features.astype(np.float64)
+    except ValueError:
+        X = None
+    if X is None or not np.all(np.isfinite(X)):
+        for r, row in enumerate(features):
+            for c, cell in enumerate(row):
+                if not _is_number(cell) or not np.isfinite(float(cell)):
+                    column = c + (c >= label_index)
+                    col_name = f" ({header[column]!r})" if header else ""
+                    raise DigitlabError(
+                        f"{name!r} line {rows[r][0]}, column {column + 1}{col_name}: "
+                        f"{str(cell)!r} is not a number; every feature cell must be a "
+                        "finite number."
+                    )
+    if np.any(labels == ""):
+        r = int(np.flatnonzero(labels == "")[0])
+        raise DigitlabError(
+            f"{name!r} line {rows[r][0]}: the label cell (column {label_index + 1}) is "
+            "empty; every row needs a label."
+        )
+    return _finish(
+        X,
+        _labels_from_strings(labels),
+        images=_square_images(X),
+        source=name,
+        description=f"CSV {path.name}",
+        pipeline=pipeline or _guess_pipeline(X.shape[1]),
+    )
+
+
+def _label_index(name, header, width, label_column) -> int:
+    if width < 2:
+        raise DigitlabError(
+            f"{name!r} has only {width} column; it needs a label column and at least "
+            "one feature column."
+        )
+    if label_column is None:
+        if header:
+            lowered = [h.lower() for h in header]
+            for wanted in LABEL_COLUMN_NAMES:
+                if wanted in lowered:
+                    return lowered.index(wanted)
+        return 0
+    if isinstance(label_column, str) and header and label_column in header:
+        return header.index(label_column)
+    try:
+        index = int(label_column)
+    except (TypeError, ValueError):
+        known = f"; its columns are {', '.join(header[:5])}..." if header else ""
+        raise DigitlabError(
+            f"{name!r} has no column named {label_column!r}{known}; give the label "
+            "column by name or by 0-based index (--labels 0, --labels -1)."
+        ) from None
+    if not -width <= index < width:
+        raise DigitlabError(
+            f"Label column {index} is outside {name!r}'s {width} columns; use an index "
+            f"from 0 to {width - 1} (or -1 for the last)."
+        )
+    return index % width
+
+
+def load_npz(path, *, pipeline: str | None = None) -> Dataset:
+    """Load an ``.npz`` archive holding ``X`` (rows or pictures) and ``y``.
+
+    The archive is read with ``allow_pickle=False``. ``X`` may be flat rows
+    (n, features) or pictures (n, height, width); an optional ``images`` array
+    gives the pictures behind flat rows.
+    """
+    path = Path(path)
+    name = str(path)
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise DigitlabError(
+            f"Cannot read {name!r} as an .npz archive: {exc}."
+        ) from None
+    with archive:
+        missing = [key for key in ("X", "y") if key not in archive.files]
+        if missing:
+            raise DigitlabError(
+                f"{name!r} has no array named {' or '.join(missing)} (it has "
+                f"{', '.join(archive.files) or 'none'}); save it with "
+                "np.savez(path, X=X, y=y)."
+            )
+        try:
+            X = archive["X"]
+            y = archive["y"]
+            images = archive["images"] if "images" in archive.files else None
+        except ValueError as exc:  # object arrays need pickle
+            raise DigitlabError(
+                f"{name!r} holds Python objects, which digitlab never unpickles "
+                f"({exc}); save plain numeric arrays."
+            ) from None
+    if X.dtype.kind not in "biuf":
+        raise DigitlabError(
+            f"{name!r}: X has dtype {X.dtype}, not numbers; save numeric features."
+        )
+    if X.ndim == 3:
+        images = X
+        X = X.reshape(len(X), -1)
+    if X.ndim != 2 or y.ndim != 1:
+        raise DigitlabError(
+            f"{name!r}: X has shape {X.shape} and y {y.shape}; X must be rows "
+            "(n, features) or pictures (n, height, width) and y one label per row."
+        )
+    if len(X) != len(y):
+        raise DigitlabError(
+            f"{name!r}: X has {len(X)} rows but y has {len(y)} labels; they must match."
+        )
+    X = X.astype(np.float64)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise DigitlabError(
+            f"{name!r}: X row {r}, column {c} is {X[r, c]}; every feature must be a "
+            "finite number."
+        )
+    if images is not None and (len(images) != len(X) or images[0].size != X.shape[1]):
+        images = None
+    if images is None:
+        images = _square_images(X)
+    else:
+        images = np.asarray(images, dtype=np.float64)
+    return _finish(
+        X,
+        y.astype(np.int64) if y.dtype.kind in "iub" else y,
+        images=images,
+        source=name,
+        description=f"NPZ {path.name}",
+        pipeline=pipeline or _guess_pipeline(X.shape[1]),
+    )
+
+
+def _read_pixels(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as picture:
+        return np.asarray(picture.convert("L"), dtype=np.float64)
+
+
+def load_folder(
+    folder, *, pipeline: str = PIXELS_PIPELINE, skip_bad: bool = False
+) -> Dataset:
+    """Load a folder with one subfolder of pictures per label (``7/a.png`` ...).
+
+    Parameters
+    ----------
+    folder : path
+        ``folder/<label>/<picture>``; the subfolder's name is the label.
+    pipeline : str
+        How a picture becomes a row: ``"pixels"`` (the default) takes the gray
+        values as they are (all pictures the same size); any other name
+        (``"uci8x8"``, ``"mnist28"``) prepares each picture with
+        :func:`digitlab.prepare`, exactly as ``digitlab predict`` does.
+    skip_bad : bool
+        Skip unreadable pictures with a notice instead of stopping.
+    """
+    import warnings
+
+    folder = Path(folder)
+    name = str(folder)
+    subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and p.name[0] != ".")
+    if not subfolders:
+        raise DigitlabError(
+            f"{name!r} has no subfolders; put each label's pictures in a subfolder "
+            f"named after the label ({name}/0/a.png, {name}/1/b.png, ...)."
+        )
+    prepare = _picture_preparer(pipeline)
+    rows, labels, skipped, shape_of = [], [], [], {}
+    for sub in subfolders:
+        files = sorted(
+            p
+            for p in sub.iterdir()
+            if p.is_file() and p.name[0] != "." and p.suffix.lower() in PICTURE_SUFFIXES
+        )
+        if not files:
+            raise DigitlabError(
+                f"The label folder {str(sub)!r} holds no pictures ("
+                f"{', '.join(PICTURE_SUFFIXES)}); add pictures or remove the folder."
+            )
+        for file in files:
+            try:
+                row = prepare(file)
+            except Exception as exc:  # Pillow raises many kinds for a bad picture
+                reason = str(exc).rstrip(".") or type(exc).__name__
+                if not skip_bad:
+                    raise DigitlabError(
+                        f"Cannot read the picture {str(file)!r} ({reason}); fix or "
+                        "remove it, or add --skip-bad to go on without it."
+                    ) from None
+                skipped.append(str(file))
+                continue
+            if shape_of and row.shape != next(iter(shape_of)):
+                first_shape, first_file = next(iter(shape_of.items()))
+                raise DigitlabError(
+                    f"The picture {str(file)!r} is {row.shape[1]}×{row.shape[0]} but "
+                    f"{first_file!r} is {first_shape[1]}×{first_shape[0]}; with "
+                    "--pipeline pixels all pictures must have the same size (or use "
+                    "--pipeline mnist28 / uci8x8)."
+                )
+            shape_of.setdefault(row.shape, str(file))
+            rows.append(row)
+            labels.append(sub.name)
+    if skipped:
+        shown = ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else "")
+        warnings.warn(
+            f"Skipped {len(skipped)} unreadable picture(s): {shown}",
+            DigitlabNotice,
+            stacklevel=2,
+        )
+    if not rows:
+        raise DigitlabError(f"No readable pictures in {name!r}.")
+    images = np.stack(rows).astype(np.float64)
+    X = images.reshape(len(images), -1)
+    return _finish(
+        X,
+        _labels_from_strings(np.array(labels, dtype=str)),
+        images=images if images.ndim == 3 else None,
+        source=name,
+        description=f"pictures in {folder.name or name}",
+        pipeline=pipeline,
+    )
+
+
+def _picture_preparer(pipeline: str):
+    if pipeline == PIXELS_PIPELINE:
+        return _read_pixels
+    try:
+        from digitlab.preprocess import prepare
+    except ImportError:
+        raise DigitlabError(
+            f"The picture preparation {pipeline!r} is not available in this digitlab; "
+            f"use --pipeline {PIXELS_PIPELINE} (gray values as they are)."
+        ) from None
+
+    def prepare_one(path):
+        return np.asarray(prepare(path, pipeline=pipeline), dtype=np.float64)
+
+    return prepare_one
+
+
+def _finish(X, y, *, images, source, description, pipeline) -> Dataset:
+    """Checks every loader shares: at least two classes; duplicate rows noticed."""
+    import warnings
+
+    y = np.asarray(y)
+    if len(X) == 0:
+        raise DigitlabError(f"{source!r} holds no rows; it needs labelled digits.")
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise DigitlabError(
+            f"{source!r} has only one class (every label is {classes[0].item()!r}); a "
+            "classifier needs pictures of at least two labels."
+        )
+    rows = np.ascontiguousarray(X).view(
+        np.dtype((np.void, X.dtype.itemsize * X.shape[1]))
+    )
+    _, first, inverse = np.unique(rows.ravel(), return_index=True, return_inverse=True)
+    repeats = np.flatnonzero(first[inverse.ravel()] != np.arange(len(X)))
+    if len(repeats):
+        r = int(repeats[0])
+        original = int(first[inverse.ravel()[r]])
+        warnings.warn(
+            f"{source} has {len(repeats)} duplicate row(s) (first: row {r} repeats row "
+            f"{original}); they can land on both sides of a split and make test "
+            "scores optimistic.",
+            DigitlabNotice,
+            stacklevel=3,
+        )
+    return Dataset(
+        X=X,
+        y=y,
+        images=images,
+        source=source,
+        description=description,
+        pipeline=pipeline,
+    )
+
+
+def load_data(
+    spec="digits",
+    *,
+    labels=None,
+    pipeline: str | None = None,
+    skip_bad: bool | None = None,
+) -> Dataset:
     """Load the data set a ``--data`` option names.
 
-    ``"digits"`` (the default) is scikit-learn's built-in digits.
+    Parameters
+    ----------
+    spec : str or path
+        ``"digits"`` (the default): scikit-learn's built-in digits. A folder: one
+        subfolder of pictures per label. A ``.npz`` archive with ``X`` and ``y``.
+        A ``.csv`` file. An IDX file (gzip or raw), e.g. MNIST's
+        ``t10k-images-idx3-ubyte.gz``.
+    labels : path, str or int, optional
+        IDX: the labels file (default: found beside the images). CSV: the label
+        column, by name or 0-based index.
+    pipeline : str, optional
+        Folders: how pictures become rows (``"pixels"``, ``"uci8x8"``,
+        ``"mnist28"``). Other formats: the preparation recorded with the data.
+    skip_bad : bool
+        Folders: skip unreadable pictures with a notice.
+
+    The CLI's ``--labels``, ``--pipeline`` and ``--skip-bad`` reach here through
+    the ``spec`` string (see :class:`DataSpec`) when not given explicitly.
     """
-    if spec in ("digits", "", None):
+    labels = getattr(spec, "labels", None) if labels is None else labels
+    pipeline = getattr(spec, "pipeline", None) if pipeline is None else pipeline
+    if skip_bad is None:
+        skip_bad = bool(getattr(spec, "skip_bad", False))
+    spec = "digits" if spec in ("", None) else spec
+    if str(spec) == "digits":
         return load_digits()
-    raise DigitlabError(
-        f"Unknown data {spec!r}; use 'digits' for scikit-learn's built-in digits."
-    )
+    path = Path(spec)
+    if not path.exists():
+        raise DigitlabError(
+            f"Unknown data {str(spec)!r}: no such file or folder; use 'digits' for "
+            "scikit-learn's built-in digits, a folder of label subfolders, or an "
+            ".npz, .csv or IDX file."
+        )
+    if path.is_dir():
+        _refuse(labels, "--labels", "a folder (its subfolder names are the labels)")
+        return load_folder(
+            path, pipeline=pipeline or PIXELS_PIPELINE, skip_bad=skip_bad
+        )
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes[-1:] == [".npz"]:
+        _refuse(labels, "--labels", "an .npz archive (its y array holds the labels)")
+        return load_npz(path, pipeline=pipeline)
+    if suffixes[-1:] in ([".csv"], [".tsv"], [".txt"]):
+        return load_csv(path, labels, pipeline=pipeline)
+    return load_idx(path, labels, pipeline=pipeline)
+
+
+def _refuse(value, option: str, what: str) -> None:
+    if value is not None:
+        raise DigitlabError(f"{option} does not apply to {what}; leave it out.")
+
+
+class DataSpec(str):
+    """A ``--data`` value that carries ``--labels``, ``--pipeline``, ``--skip-bad``.
+
+    It is a plain string for every command that compares or prints it, and
+    :func:`load_data` reads the extra options from it.
+    """
+
+    labels = None
+    pipeline = None
+    skip_bad = False
+
+    def __new__(cls, value, *, labels=None, pipeline=None, skip_bad=False):
+        self = super().__new__(cls, value)
+        self.labels, self.pipeline, self.skip_bad = labels, pipeline, skip_bad
+        return self
