@@ -284,3 +284,29 @@ def test_cli_unknown_data_is_one_line(tmp_path):
     assert result.exit_code == 2
     assert result.output.startswith("Error: Unknown data ")
     assert "Traceback" not in result.output
+
+
+def test_folder_through_the_predict_preparation(tmp_path, digits):
+    from digitlab.preprocess import prepare
+
+    # Three pictures per label 0..2: thick strokes drawn on white paper.
+    rng = np.random.default_rng(1)
+    pictures = []
+    for label in range(3):
+        for j in range(3):
+            paper = np.full((60, 60), 255, dtype=np.uint8)
+            x = int(rng.integers(15, 40))
+            paper[10:50, x : x + 6] = 0
+            bar = 12 + 12 * j + 3 * label  # a crossbar at a different height each
+            paper[bar : bar + 4, x - 10 : x + 16] = 0
+            pictures.append((label, paper))
+    root = write_folder(
+        tmp_path / "pics", [p for _, p in pictures], [lb for lb, _ in pictures]
+    )
+    data = load_folder(root, pipeline="mnist28")
+    assert data.X.shape == (9, 784) and data.images.shape == (9, 28, 28)
+    assert data.pipeline == "mnist28"
+    expected = prepare(root / "2" / "00006.png", pipeline="mnist28")
+    assert np.array_equal(data.X[6], expected)
+    with pytest.raises(DigitlabError, match="Unknown picture preparation 'nope'"):
+        load_folder(root, pipeline="nope")

@@ -741,16 +741,17 @@ def load_folder(
 def _picture_preparer(pipeline: str):
     if pipeline == PIXELS_PIPELINE:
         return _read_pixels
-    try:
-        from digitlab.preprocess import prepare
-    except ImportError:
+    from digitlab.preprocess import PIPELINES, pipeline_shape, prepare
+
+    if pipeline not in PIPELINES:
+        names = ", ".join(repr(n) for n in (PIXELS_PIPELINE, *PIPELINES))
         raise DigitlabError(
-            f"The picture preparation {pipeline!r} is not available in this digitlab; "
-            f"use --pipeline {PIXELS_PIPELINE} (gray values as they are)."
-        ) from None
+            f"Unknown picture preparation {pipeline!r}; use one of {names}."
+        )
+    shape = pipeline_shape(pipeline)
 
     def prepare_one(path):
-        return np.asarray(prepare(path, pipeline=pipeline), dtype=np.float64)
+        return np.asarray(prepare(path, pipeline=pipeline), np.float64).reshape(shape)
 
     return prepare_one
 
