@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import click
 
 from digitlab.errors import DigitlabError, DigitlabNotice
-from digitlab.neighbors import METRICS, WEIGHTS
+from digitlab.neighbors import BACKENDS, METRICS, WEIGHTS
 
 EXIT_USER_ERROR = 2
 
@@ -79,20 +79,28 @@ class TestSize(click.ParamType):
 
 
 def data_option(command):
-    """``--data`` and how to read it: ``--labels``, ``--pipeline``, ``--skip-bad``.
+    """``--data`` and how to read it (``--labels``, ``--pipeline``, ``--skip-bad``),
+    and where neighbors are ranked (``--backend``, ``--dask``).
 
     The command receives one ``data`` argument: a string (the ``--data`` value)
-    that also carries the other three options, which
-    :func:`digitlab.data.load_data` reads. So every command that calls
-    ``load_data(data)`` understands all data formats without extra parameters.
+    that also carries the three reading options, which
+    :func:`digitlab.data.load_data` reads; the command runs inside
+    :func:`digitlab.neighbors.use` so every ranking it does uses ``--backend``
+    and ``--dask``. So every command that calls ``load_data(data)`` gets all
+    of this without extra parameters.
     """
 
     @functools.wraps(command)
-    def wrapper(*args, data, labels, pipeline, skip_bad, **kwargs):
+    def wrapper(*args, data, labels, pipeline, skip_bad, backend, dask, **kwargs):
         from digitlab.data import DataSpec
+        from digitlab.neighbors import use
 
         spec = DataSpec(data, labels=labels, pipeline=pipeline, skip_bad=skip_bad)
-        return command(*args, data=spec, **kwargs)
+        try:
+            with use(backend=backend, dask=dask):
+                return command(*args, data=spec, **kwargs)
+        except DigitlabError as exc:
+            raise UserError(str(exc)) from None
 
     for decorator in reversed(
         [
@@ -127,6 +135,21 @@ def data_option(command):
                 is_flag=True,
                 help="Folders of pictures: skip unreadable pictures (named in a "
                 "note) instead of stopping.",
+            ),
+            click.option(
+                "--backend",
+                type=click.Choice(BACKENDS),
+                default="numpy",
+                show_default=True,
+                help="Neighbor search: numpy, or faiss (the 'fast' extra; exact, "
+                "identical results).",
+            ),
+            click.option(
+                "--dask",
+                default=None,
+                metavar="ADDRESS|local:N",
+                help="Rank neighbors as Dask tasks: a scheduler address "
+                "(tcp://host:8786) or local:N worker processes (the 'dask' extra).",
             ),
         ]
     ):

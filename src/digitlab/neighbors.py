@@ -31,14 +31,91 @@ distance matrix takes at most ``block_bytes`` (256 MiB by default).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from dataclasses import dataclass
+
 import numpy as np
 
 from digitlab.errors import DigitlabError
 
-__all__ = ["METRICS", "WEIGHTS", "check_metric", "check_weights", "kneighbors", "vote"]
+__all__ = [
+    "BACKENDS",
+    "METRICS",
+    "WEIGHTS",
+    "Ranker",
+    "check_backend",
+    "check_metric",
+    "check_weights",
+    "kneighbors",
+    "use",
+    "vote",
+]
 
 METRICS = ("euclidean", "manhattan", "cosine")
 WEIGHTS = ("uniform", "distance")
+BACKENDS = ("numpy", "faiss")
+
+
+@dataclass(frozen=True)
+class _Settings:
+    backend: str = "numpy"
+    dask: object = None
+
+
+_settings: contextvars.ContextVar[_Settings | None] = contextvars.ContextVar(
+    "digitlab_neighbors_settings", default=None
+)
+
+
+def _current() -> _Settings:
+    return _settings.get() or _Settings()
+
+
+@contextlib.contextmanager
+def use(backend: str | None = None, dask=None):
+    """Rank neighbors with ``backend`` and/or on ``dask`` inside this block.
+
+    Every :func:`kneighbors` call inside (from ``train``, ``sweep``, the model)
+    that does not name its own ``backend`` or ``dask`` uses these. This is how
+    the CLI's ``--backend`` and ``--dask`` reach every command.
+
+    Examples
+    --------
+    >>> with use(backend="faiss"):  # doctest: +SKIP
+    ...     digitlab.train(data)
+    """
+    current = _current()
+    new = _Settings(
+        backend=current.backend if backend is None else check_backend(backend),
+        dask=current.dask if dask is None else dask,
+    )
+    token = _settings.set(new)
+    try:
+        if new.dask is not None and new.dask is not current.dask:
+            from digitlab.distributed import connect
+
+            with connect(new.dask) as client:
+                inner = _settings.set(_Settings(new.backend, client))
+                try:
+                    yield
+                finally:
+                    _settings.reset(inner)
+        else:
+            yield
+    finally:
+        _settings.reset(token)
+
+
+def check_backend(backend: str) -> str:
+    """Return ``backend`` if digitlab knows it, else raise a clear error."""
+    if backend not in BACKENDS:
+        raise DigitlabError(
+            f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}."
+        )
+    return backend
+
+
 DEFAULT_BLOCK_BYTES = 256 * 2**20
 _EPS = np.finfo(np.float64).eps
 _EXACT_LIMIT = 2.0**52
@@ -77,34 +154,66 @@ def _select(D: np.ndarray, k: int, ids: np.ndarray | None = None):
 
     Returns ``(values, columns)``; among equal values the lower column wins.
     ``ids`` maps columns to row numbers of the training data (default: identity).
+
+    For wide ``D`` the k-th smallest value of each row is found by partitioning,
+    and *every* entry not above it is a candidate, so all ties with the k-th
+    place are among the candidates and the tie rule needs no second pass.
     """
     n_rows, n_cols = D.shape
-    cols = np.broadcast_to(np.arange(n_cols), D.shape) if ids is None else ids
-    if k >= n_cols:
-        order = np.lexsort((cols, D), axis=-1)
+    if ids is not None or n_cols <= 4 * k:
+        cols = np.broadcast_to(np.arange(n_cols), D.shape) if ids is None else ids
+        order = np.lexsort((cols, D), axis=-1)[:, :k]
         return np.take_along_axis(D, order, 1), np.take_along_axis(cols, order, 1)
-    # Take a few extra candidates so that ties at the k-th place are usually all
-    # inside the candidate set; rows where they are not are sorted in full below.
-    m = min(n_cols, k + max(8, k))
-    if m < n_cols:
-        cand = np.argpartition(D, m - 1, axis=1)[:, :m]
-    else:
-        cand = np.broadcast_to(np.arange(n_cols), D.shape)
-    cand_d = np.take_along_axis(D, cand, 1)
-    cand_ids = np.take_along_axis(cols, cand, 1) if ids is not None else cand
-    order = np.lexsort((cand_ids, cand_d), axis=-1)
-    cand_d = np.take_along_axis(cand_d, order, 1)
-    cand_ids = np.take_along_axis(cand_ids, order, 1)
-    values, columns = cand_d[:, :k].copy(), cand_ids[:, :k].copy()
-    if m < n_cols:
-        # Everything outside the candidates is >= the largest candidate; if that
-        # equals the k-th value, an outside row might tie and win by index.
-        unsure = np.flatnonzero(cand_d[:, m - 1] <= cand_d[:, k - 1])
-        for r in unsure:
-            row_cols = cols[r]
-            order = np.lexsort((row_cols, D[r]))[:k]
-            values[r], columns[r] = D[r, order], row_cols[order]
-    return values, columns
+    # A first threshold from a fifth of the columns: the k-th smallest of a subset
+    # is >= the row's true k-th smallest, so no entry up to the latter is missed.
+    sub = max(4 * k + 1, n_cols // 5)
+    threshold = np.partition(D[:, :sub], k - 1, axis=1)[:, k - 1]
+    flat = np.flatnonzero(threshold[:, None] >= D)
+    rows, cols = np.divmod(flat, n_cols)
+    vals = D.ravel()[flat]
+    counts = np.bincount(rows, minlength=n_rows)
+    starts = np.zeros(n_rows, dtype=np.intp)
+    np.cumsum(counts[:-1], out=starts[1:])
+    # The exact k-th smallest per row, from the candidates padded into a matrix.
+    padded = np.full((n_rows, counts.max()), np.inf)
+    padded[rows, np.arange(len(flat)) - starts[rows]] = vals
+    kth = np.partition(padded, k - 1, axis=1)[:, k - 1]
+    keep = vals <= kth[rows]
+    rows, cols, vals = rows[keep], cols[keep], vals[keep]
+    # Columns are increasing within each row (flat order), so sorting stably by
+    # (row, value) orders equal values by column: the tie rule.
+    order = np.lexsort((cols, vals, rows))
+    np.cumsum(np.bincount(rows, minlength=n_rows)[:-1], out=starts[1:])
+    pick = order[starts[:, None] + np.arange(k)]
+    return vals[pick], cols[pick]
+
+
+def _select_threaded(D: np.ndarray, k: int):
+    """:func:`_select` on row chunks in threads (numpy releases the GIL).
+
+    Each row's result depends only on that row, so the output is the same for
+    any number of threads.
+    """
+    n_threads = min(_n_threads(), max(1, len(D) // 64))
+    if n_threads == 1:
+        return _select(D, k)
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = np.linspace(0, len(D), n_threads + 1).astype(int).tolist()
+    chunks = [D[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    with ThreadPoolExecutor(n_threads) as pool:
+        parts = list(pool.map(lambda chunk: _select(chunk, k), chunks))
+    return np.vstack([v for v, _ in parts]), np.vstack([c for _, c in parts])
+
+
+def _n_threads() -> int:
+    import os
+
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        n = os.cpu_count() or 1
+    return max(1, min(8, n))
 
 
 def _direct(metric: str, Q: np.ndarray, X: np.ndarray, cand: np.ndarray):
@@ -131,7 +240,8 @@ def kneighbors(
     metric: str = "euclidean",
     exclude_self: bool = False,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
-    squared: bool = False,
+    backend: str | None = None,
+    dask=None,
 ):
     """Rank the ``k`` nearest rows of ``X_fit`` for every row of ``X_query``.
 
@@ -150,14 +260,20 @@ def kneighbors(
         (leave-one-out rankings).
     block_bytes : int
         Upper bound on the memory one block of distances may take.
-    squared : bool
-        Euclidean only: return the squared distances, the values actually ranked
-        (their square roots can coincide where the squares differ in the last bit).
+    backend : {"numpy", "faiss"}, optional
+        ``"faiss"`` (the ``fast`` extra) finds candidates with an exact flat
+        index and re-ranks them exactly; the result is identical to ``"numpy"``.
+        Default: the one chosen with :func:`use`, else ``"numpy"``.
+    dask : str or distributed.Client, optional
+        Run the blocks as Dask tasks: a scheduler address, ``"local:N"`` for a
+        local cluster of N worker processes, or a client. The result is
+        identical to the single-machine run. Default: the one chosen with
+        :func:`use`, else none.
 
     Returns
     -------
     distances : ndarray of shape (n_query, k)
-        Distances in increasing order (euclidean: not squared unless ``squared``).
+        Distances in increasing order (euclidean: not squared).
     indices : ndarray of shape (n_query, k)
         Row numbers into ``X_fit``; equal distances are ordered by row number.
 
@@ -172,7 +288,7 @@ def kneighbors(
     check_metric(metric)
     X_fit = np.asarray(X_fit, dtype=np.float64)
     X_query = np.asarray(X_query, dtype=np.float64)
-    n_fit, n_features = X_fit.shape
+    n_fit = X_fit.shape[0]
     n_query = X_query.shape[0]
     available = n_fit - 1 if exclude_self else n_fit
     if not 1 <= k <= available:
@@ -182,60 +298,123 @@ def kneighbors(
         )
     if exclude_self and X_query.shape != X_fit.shape:
         raise DigitlabError("exclude_self needs the query rows to be the fit rows.")
+    backend = check_backend(_current().backend if backend is None else backend)
+    dask = _current().dask if dask is None else dask
+    if backend == "faiss":
+        from digitlab._faiss import faiss_kneighbors
 
-    fit_sq = np.einsum("ij,ij->i", X_fit, X_fit)
-    if metric == "cosine":
-        norms = np.sqrt(fit_sq)
-        norms[norms == 0] = 1.0
-        X_fit_unit = X_fit / norms[:, None]
-    integer_exact = (
-        metric in ("euclidean", "manhattan")
-        and _is_integer_valued(X_fit)
-        and _is_integer_valued(X_query)
-        and 2
-        * (fit_sq.max(initial=0) + np.max(np.abs(X_query), initial=0) ** 2 * n_features)
-        < _EXACT_LIMIT
-    )
-    rows = _block_rows(n_fit, n_features, block_bytes)
+        return faiss_kneighbors(
+            X_fit,
+            X_query,
+            k,
+            metric=metric,
+            exclude_self=exclude_self,
+            block_bytes=block_bytes,
+        )
+    integer_exact = _integer_exact(metric, X_fit, X_query)
+    rows = _block_rows(n_fit, X_fit.shape[1], block_bytes)
+    blocks = [(start, min(n_query, start + rows)) for start in range(0, n_query, rows)]
+    if dask is not None:
+        from digitlab.distributed import rank_blocks
+
+        parts = rank_blocks(
+            dask,
+            X_fit,
+            None if exclude_self else X_query,
+            blocks,
+            k,
+            metric=metric,
+            exclude_self=exclude_self,
+            integer_exact=integer_exact,
+        )
+    else:
+        ranker = Ranker(X_fit, k, metric, exclude_self, integer_exact)
+        parts = [ranker.block(X_query[start:stop], start) for start, stop in blocks]
     dist_out = np.empty((n_query, k))
     idx_out = np.empty((n_query, k), dtype=np.intp)
-    for start in range(0, n_query, rows):
-        stop = min(n_query, start + rows)
-        Q = X_query[start:stop]
-        if metric == "manhattan":
-            from scipy.spatial.distance import cdist
-
-            D = cdist(Q, X_fit, metric="cityblock")
-            exact = True
-        elif metric == "euclidean":
-            q_sq = np.einsum("ij,ij->i", Q, Q)
-            D = Q @ X_fit.T
-            D *= -2.0
-            D += q_sq[:, None]
-            D += fit_sq[None, :]
-            np.maximum(D, 0.0, out=D)
-            exact = integer_exact
-            tol = 4.0 * (n_features + 2) * _EPS * (q_sq + fit_sq.max(initial=0))
-        else:
-            q_norm = np.sqrt(np.einsum("ij,ij->i", Q, Q))
-            q_norm[q_norm == 0] = 1.0
-            D = 1.0 - (Q / q_norm[:, None]) @ X_fit_unit.T
-            exact = False
-            tol = np.full(len(Q), 8.0 * (n_features + 2) * _EPS)
-        if exclude_self:
-            D[np.arange(len(Q)), np.arange(start, stop)] = np.inf
-        if exact:
-            values, columns = _select(D, k)
-        else:
-            values, columns = _rerank(metric, Q, X_fit, D, k, tol, exclude_self, start)
+    for (start, stop), (values, columns) in zip(blocks, parts, strict=True):
         dist_out[start:stop] = values
         idx_out[start:stop] = columns
-    if metric == "euclidean" and not squared:
+    if metric == "euclidean":
         np.sqrt(dist_out, out=dist_out)
     return dist_out, idx_out
 
 
-def _rerank(metric, Q, X_fit, D_approx, k, tol, exclude_self, start):
+def _integer_exact(metric: str, X_fit: np.ndarray, X_query: np.ndarray) -> bool:
+    """Whether the matrix-product distances are exact integers for this data."""
+    if metric not in ("euclidean", "manhattan"):
+        return False
+    if not (_is_integer_valued(X_fit) and _is_integer_valued(X_query)):
+        return False
+    largest = max(np.max(np.abs(X_fit), initial=0), np.max(np.abs(X_query), initial=0))
+    # |q|² + |x|² + 2|q·x| bounds every intermediate of the identity.
+    return bool(4.0 * largest**2 * X_fit.shape[1] < _EXACT_LIMIT)
+
+
+class Ranker:
+    """Everything the ranking of one block of queries needs, prepared once.
+
+    ``Ranker(X_fit, k, ...).block(Q, start)`` ranks the query rows ``Q`` (rows
+    ``start, start+1, ...`` of the queries, or the row numbers ``start`` when it
+    is an array) against ``X_fit``. It is what each
+    block of :func:`kneighbors` runs, on this machine or on a Dask worker.
+    Returned euclidean distances are squared.
+    """
+
+    def __init__(self, X_fit, k, metric, exclude_self, integer_exact):
+        self.X_fit, self.k, self.metric = X_fit, k, metric
+        self.exclude_self, self.integer_exact = exclude_self, integer_exact
+        self.fit_sq = np.einsum("ij,ij->i", X_fit, X_fit)
+        self.max_fit_sq = self.fit_sq.max(initial=0)
+        if metric == "euclidean" and integer_exact:
+            # One matrix product gives |x|² - 2 q·x, exact integers here: the
+            # distances' ranking without any pass over the block (|q|² is the
+            # same along a row and is added to the k winners only).
+            self.X_aug = np.hstack([-2.0 * X_fit, self.fit_sq[:, None]])
+        if metric == "cosine":
+            norms = np.sqrt(self.fit_sq)
+            norms[norms == 0] = 1.0
+            self.X_fit_unit = X_fit / norms[:, None]
+
+    def block(self, Q: np.ndarray, start):
+        k, X_fit, metric = self.k, self.X_fit, self.metric
+        if np.ndim(start) == 0:
+            start = np.arange(start, start + len(Q))
+        n_features = X_fit.shape[1]
+        if metric == "euclidean" and self.integer_exact:
+            q_sq = np.einsum("ij,ij->i", Q, Q)
+            D = np.hstack([Q, np.ones((len(Q), 1))]) @ self.X_aug.T
+            self._exclude(D, start)
+            values, columns = _select_threaded(D, k)
+            return values + q_sq[:, None], columns
+        if metric == "manhattan":
+            from scipy.spatial.distance import cdist
+
+            D = cdist(Q, X_fit, metric="cityblock")
+            self._exclude(D, start)
+            return _select_threaded(D, k)
+        if metric == "euclidean":
+            q_sq = np.einsum("ij,ij->i", Q, Q)
+            D = Q @ X_fit.T
+            D *= -2.0
+            D += q_sq[:, None]
+            D += self.fit_sq[None, :]
+            np.maximum(D, 0.0, out=D)
+            tol = 4.0 * (n_features + 2) * _EPS * (q_sq + self.max_fit_sq)
+        else:
+            q_norm = np.sqrt(np.einsum("ij,ij->i", Q, Q))
+            q_norm[q_norm == 0] = 1.0
+            D = 1.0 - (Q / q_norm[:, None]) @ self.X_fit_unit.T
+            tol = np.full(len(Q), 8.0 * (n_features + 2) * _EPS)
+        self._exclude(D, start)
+        return _rerank(metric, Q, X_fit, D, k, tol, self.exclude_self, start)
+
+    def _exclude(self, D, query_rows):
+        if self.exclude_self:
+            D[np.arange(len(D)), query_rows] = np.inf
+
+
+def _rerank(metric, Q, X_fit, D_approx, k, tol, exclude_self, query_rows):
     """Exact top-k from approximate distances: candidates, direct distances, proof."""
     n_fit = X_fit.shape[0]
     m = min(n_fit, 2 * k + 16)
@@ -245,7 +424,7 @@ def _rerank(metric, Q, X_fit, D_approx, k, tol, exclude_self, start):
         cand = np.broadcast_to(np.arange(n_fit), D_approx.shape).copy()
     exact = _direct(metric, Q, X_fit, cand)
     if exclude_self:
-        exact[cand == (np.arange(len(Q)) + start)[:, None]] = np.inf
+        exact[cand == query_rows[:, None]] = np.inf
     values, columns = _select(exact, k, ids=cand)
     if m < n_fit:
         outside_floor = np.take_along_axis(D_approx, cand, 1).max(axis=1) - tol
@@ -254,7 +433,7 @@ def _rerank(metric, Q, X_fit, D_approx, k, tol, exclude_self, start):
             all_rows = np.arange(n_fit)[None, :]
             full = _direct(metric, Q[r : r + 1], X_fit, all_rows)
             if exclude_self:
-                full[0, start + r] = np.inf
+                full[0, query_rows[r]] = np.inf
             v, c = _select(full, k)
             values[r], columns[r] = v[0], c[0]
     return values, columns
