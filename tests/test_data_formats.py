@@ -310,3 +310,39 @@ def test_folder_through_the_predict_preparation(tmp_path, digits):
     assert np.array_equal(data.X[6], expected)
     with pytest.raises(DigitlabError, match="Unknown picture preparation 'nope'"):
         load_folder(root, pipeline="nope")
+
+
+def test_sweep_same_numbers_from_idx_npz_and_png_folder(tmp_path, mnist_dir):
+    sweep = pytest.importorskip("digitlab.sweep", reason="digitlab sweep is absent")
+    mnist = load_data(str(mnist_dir / "t10k-images-idx3-ubyte.gz"))
+    # 400 real digits, ordered by label as a folder of label subfolders lists them.
+    keep = np.sort(np.random.default_rng(0).choice(len(mnist), 400, replace=False))
+    keep = keep[np.argsort(mnist.y[keep], kind="stable")]
+    images = mnist.images[keep].astype(np.uint8)
+    labels = mnist.y[keep]
+    write_idx(tmp_path / "few-images-idx3-ubyte.gz", images)
+    write_idx(tmp_path / "few-labels-idx1-ubyte.gz", labels)
+    np.savez(tmp_path / "few.npz", X=images.reshape(400, -1), y=labels)
+    write_folder(tmp_path / "few", images, labels)
+    sets = [
+        load_data(str(tmp_path / "few-images-idx3-ubyte.gz")),
+        load_data(str(tmp_path / "few.npz")),
+        load_data(str(tmp_path / "few")),
+    ]
+    for data in sets[1:]:
+        assert np.array_equal(data.X, sets[0].X)
+        assert data.y.tolist() == sets[0].y.tolist()
+    results = [
+        sweep.sweep(data, test_sizes=(0.2, 0.3), ks=(1, 3, 5), repeats=3)
+        for data in sets
+    ]
+    rows = [r.rows for r in results]
+    assert rows[0] == rows[1] == rows[2]
+    assert len(rows[0]) == 2 * 3 * 3  # test_size × k × seed
+    # One cell checked against the plain train → predict path.
+    from digitlab import train
+
+    cell = [
+        r for r in rows[0] if r["test_size"] == 0.3 and r["k"] == 3 and r["seed"] == 1
+    ]
+    assert cell[0]["accuracy"] == train(sets[2], test_size=0.3, seed=1, k=3).accuracy

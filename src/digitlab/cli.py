@@ -139,10 +139,9 @@ def data_option(command):
             click.option(
                 "--backend",
                 type=click.Choice(BACKENDS),
-                default="numpy",
-                show_default=True,
-                help="Neighbor search: numpy, or faiss (the 'fast' extra; exact, "
-                "identical results).",
+                default=None,
+                help="Neighbor search: numpy (the default), or faiss (the 'fast' "
+                "extra; exact, identical results).",
             ),
             click.option(
                 "--dask",

@@ -24,7 +24,7 @@ import contextlib
 
 from digitlab.errors import DigitlabError
 
-__all__ = ["connect", "rank_blocks"]
+__all__ = ["active_client", "connect", "rank_blocks", "run_tasks"]
 
 
 def _import_distributed():
@@ -138,3 +138,39 @@ def rank_blocks(
             return client.gather(futures)
         finally:
             client.cancel([*futures, fit])
+
+
+def active_client():
+    """The Dask client of the enclosing :func:`digitlab.neighbors.use`, or None.
+
+    Inside ``use(dask=...)`` (the CLI's ``--dask``) this is the connected
+    ``distributed.Client``; core code asks it to decide whether to send its
+    independent pieces of work (e.g. the sweep's splits) to Dask.
+    """
+    from digitlab.neighbors import _current
+
+    return _current().dask
+
+
+def run_tasks(dask, fn, shared: dict, items: list[dict], progress=None) -> list:
+    """``fn(**item, **shared)`` for every item, as Dask tasks, results in order.
+
+    ``shared`` values (e.g. the sweep's ranking and labels) are sent once to
+    every worker; each task carries only its own ``item`` (e.g. one split's
+    train and test row numbers). ``progress(done, total)`` is called as tasks
+    finish.
+    """
+    distributed = _import_distributed()
+    with connect(dask) as client:
+        sent = {
+            name: client.scatter(value, broadcast=True, hash=False)
+            for name, value in shared.items()
+        }
+        futures = [client.submit(fn, **item, **sent, pure=False) for item in items]
+        try:
+            if progress is not None:
+                for done, _ in enumerate(distributed.as_completed(futures), start=1):
+                    progress(done, len(futures))
+            return client.gather(futures)
+        finally:
+            client.cancel([*futures, *sent.values()])

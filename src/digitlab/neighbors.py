@@ -188,7 +188,7 @@ def _select(D: np.ndarray, k: int, ids: np.ndarray | None = None):
     return vals[pick], cols[pick]
 
 
-def _select_threaded(D: np.ndarray, k: int):
+def _select_threaded(D: np.ndarray, k: int, offset: int = 0):
     """:func:`_select` on row chunks in threads (numpy releases the GIL).
 
     Each row's result depends only on that row, so the output is the same for
@@ -196,14 +196,16 @@ def _select_threaded(D: np.ndarray, k: int):
     """
     n_threads = min(_n_threads(), max(1, len(D) // 64))
     if n_threads == 1:
-        return _select(D, k)
+        values, columns = _select(D, k)
+        return values, columns + offset
     from concurrent.futures import ThreadPoolExecutor
 
     bounds = np.linspace(0, len(D), n_threads + 1).astype(int).tolist()
     chunks = [D[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     with ThreadPoolExecutor(n_threads) as pool:
         parts = list(pool.map(lambda chunk: _select(chunk, k), chunks))
-    return np.vstack([v for v, _ in parts]), np.vstack([c for _, c in parts])
+    columns = np.vstack([c for _, c in parts])
+    return np.vstack([v for v, _ in parts]), columns + offset
 
 
 def _n_threads() -> int:
@@ -327,6 +329,9 @@ def kneighbors(
             exclude_self=exclude_self,
             integer_exact=integer_exact,
         )
+    elif exclude_self and integer_exact and metric == "euclidean":
+        values, columns = _symmetric_exact(X_fit, k, block_bytes)
+        return np.sqrt(values), columns
     else:
         ranker = Ranker(X_fit, k, metric, exclude_self, integer_exact)
         parts = [ranker.block(X_query[start:stop], start) for start, stop in blocks]
@@ -338,6 +343,46 @@ def kneighbors(
     if metric == "euclidean":
         np.sqrt(dist_out, out=dist_out)
     return dist_out, idx_out
+
+
+def _symmetric_exact(X: np.ndarray, k: int, block_bytes: int):
+    """Leave-one-out ranking of integer rows, using each product block twice.
+
+    The rows are cut into square blocks; the product of blocks I and J (I <= J)
+    gives the distances of I's rows to J's rows *and*, transposed, of J's rows
+    to I's rows, so the matrix products cost half of the plain blocked ranking.
+    Each row keeps its k best per block (the tie rule inside the block), and
+    the union of those holds its k best overall, since fewer rows precede a
+    winner inside its block than in the whole.
+    """
+    n = len(X)
+    sq = np.einsum("ij,ij->i", X, X)
+    # A square block holds the product, two distance blocks and selection work.
+    side = int(max(64, min(n, np.sqrt(block_bytes / (8 * 5)))))
+    edges = list(range(0, n, side)) + [n]
+    spans = list(zip(edges[:-1], edges[1:], strict=True))
+    found: list[list] = [[] for _ in spans]
+    for a, (i0, i1) in enumerate(spans):
+        for b in range(a, len(spans)):
+            j0, j1 = spans[b]
+            P = X[i0:i1] @ X[j0:j1].T  # exact integers
+            D = sq[j0:j1] - 2.0 * P  # |x_j|² - 2 x_i·x_j for the rows of I
+            if a == b:
+                np.fill_diagonal(D, np.inf)
+            found[a].append(_select_threaded(D, min(k, j1 - j0), offset=j0))
+            if a != b:
+                D = np.multiply(P.T, -2.0, order="C")
+                D += sq[i0:i1]
+                found[b].append(_select_threaded(D, min(k, i1 - i0), offset=i0))
+    values = np.empty((n, k))
+    columns = np.empty((n, k), dtype=np.intp)
+    for a, (i0, i1) in enumerate(spans):
+        vals = np.hstack([v for v, _ in found[a]])
+        cols = np.hstack([c for _, c in found[a]])
+        order = np.lexsort((cols, vals), axis=-1)[:, :k]
+        values[i0:i1] = np.take_along_axis(vals, order, 1) + sq[i0:i1, None]
+        columns[i0:i1] = np.take_along_axis(cols, order, 1)
+    return values, columns
 
 
 def _integer_exact(metric: str, X_fit: np.ndarray, X_query: np.ndarray) -> bool:
