@@ -313,7 +313,8 @@ def test_folder_through_the_predict_preparation(tmp_path, digits):
 
 
 def test_sweep_same_numbers_from_idx_npz_and_png_folder(tmp_path, mnist_dir):
-    sweep = pytest.importorskip("digitlab.sweep", reason="digitlab sweep is absent")
+    from digitlab import sweep
+
     mnist = load_data(str(mnist_dir / "t10k-images-idx3-ubyte.gz"))
     # 400 real digits, ordered by label as a folder of label subfolders lists them.
     keep = np.sort(np.random.default_rng(0).choice(len(mnist), 400, replace=False))
@@ -333,8 +334,7 @@ def test_sweep_same_numbers_from_idx_npz_and_png_folder(tmp_path, mnist_dir):
         assert np.array_equal(data.X, sets[0].X)
         assert data.y.tolist() == sets[0].y.tolist()
     results = [
-        sweep.sweep(data, test_sizes=(0.2, 0.3), ks=(1, 3, 5), repeats=3)
-        for data in sets
+        sweep(data, test_sizes=(0.2, 0.3), ks=(1, 3, 5), repeats=3) for data in sets
     ]
     rows = [r.rows for r in results]
     assert rows[0] == rows[1] == rows[2]

@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from digitlab import DigitlabError, load_data
 from digitlab.cli import main
-from digitlab.neighbors import kneighbors
+from digitlab.neighbors import kneighbors, use
 
 
 def direct_reference(X_fit, Q, k, exclude_rows=None):
@@ -175,3 +175,17 @@ def test_dask_bad_specs_are_one_line():
     result = runner.invoke(main, ["train", "--dask", "local:zero"])
     assert result.exit_code == 2
     assert result.output.startswith("Error: --dask 'local:zero': give the number")
+
+
+@pytest.mark.slow
+def test_sweep_on_dask_is_byte_identical(dask_client, digits):
+    from digitlab.sweep import sweep
+
+    options = dict(test_sizes=(0.2, 0.4), ks=(1, 3, 5), repeats=3)
+    alone = sweep(digits, **options)
+    with use(dask=dask_client):
+        spread = sweep(digits, **options)
+    assert json.dumps(spread.to_dict(), sort_keys=True) == json.dumps(
+        alone.to_dict(), sort_keys=True
+    )
+    assert len(spread.rows) == 2 * 3 * 3

@@ -31,7 +31,10 @@ def _import_faiss():
 
 
 def faiss_kneighbors(X_fit, X_query, k, *, metric, exclude_self, block_bytes):
-    """:func:`digitlab.neighbors.kneighbors` through a faiss ``IndexFlatL2``."""
+    """:func:`digitlab.neighbors.kneighbors` through a faiss ``IndexFlatL2``.
+
+    Returns squared distances (the values ranked) and row numbers.
+    """
     if metric != "euclidean":
         raise DigitlabError(
             f"The faiss backend ranks euclidean distances only, not {metric!r}; use "
@@ -47,8 +50,7 @@ def faiss_kneighbors(X_fit, X_query, k, *, metric, exclude_self, block_bytes):
     dist_out = np.empty((n_query, k))
     idx_out = np.empty((n_query, k), dtype=np.intp)
     if depth == n_fit:  # nothing to gain from candidates
-        values, columns = ranker.block(X_query, 0)
-        return np.sqrt(values), columns
+        return ranker.block(X_query, 0)
     index = faiss.IndexFlatL2(n_features)
     index.add(np.ascontiguousarray(X_fit, dtype=np.float32))
     fit_norm = np.sqrt(ranker.max_fit_sq)
@@ -81,7 +83,6 @@ def faiss_kneighbors(X_fit, X_query, k, *, metric, exclude_self, block_bytes):
             )
             dist_out[start:stop] = values
             idx_out[start:stop] = columns
-    np.sqrt(dist_out, out=dist_out)
     return dist_out, idx_out
 
 

@@ -107,6 +107,11 @@ def use(backend: str | None = None, dask=None):
         _settings.reset(token)
 
 
+def current_dask():
+    """The Dask client or address set with :func:`use`, or None."""
+    return _current().dask
+
+
 def check_backend(backend: str) -> str:
     """Return ``backend`` if digitlab knows it, else raise a clear error."""
     if backend not in BACKENDS:
@@ -242,6 +247,7 @@ def kneighbors(
     metric: str = "euclidean",
     exclude_self: bool = False,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
+    squared: bool = False,
     backend: str | None = None,
     dask=None,
 ):
@@ -262,6 +268,9 @@ def kneighbors(
         (leave-one-out rankings).
     block_bytes : int
         Upper bound on the memory one block of distances may take.
+    squared : bool
+        Euclidean only: return the squared distances, the values actually ranked
+        (their square roots can coincide where the squares differ in the last bit).
     backend : {"numpy", "faiss"}, optional
         ``"faiss"`` (the ``fast`` extra) finds candidates with an exact flat
         index and re-ranks them exactly; the result is identical to ``"numpy"``.
@@ -275,7 +284,7 @@ def kneighbors(
     Returns
     -------
     distances : ndarray of shape (n_query, k)
-        Distances in increasing order (euclidean: not squared).
+        Distances in increasing order (euclidean: not squared unless ``squared``).
     indices : ndarray of shape (n_query, k)
         Row numbers into ``X_fit``; equal distances are ordered by row number.
 
@@ -305,7 +314,7 @@ def kneighbors(
     if backend == "faiss":
         from digitlab._faiss import faiss_kneighbors
 
-        return faiss_kneighbors(
+        values, columns = faiss_kneighbors(
             X_fit,
             X_query,
             k,
@@ -313,6 +322,7 @@ def kneighbors(
             exclude_self=exclude_self,
             block_bytes=block_bytes,
         )
+        return (values if squared else np.sqrt(values)), columns
     integer_exact = _integer_exact(metric, X_fit, X_query)
     rows = _block_rows(n_fit, X_fit.shape[1], block_bytes)
     blocks = [(start, min(n_query, start + rows)) for start in range(0, n_query, rows)]
@@ -331,7 +341,7 @@ def kneighbors(
         )
     elif exclude_self and integer_exact and metric == "euclidean":
         values, columns = _symmetric_exact(X_fit, k, block_bytes)
-        return np.sqrt(values), columns
+        return (values if squared else np.sqrt(values)), columns
     else:
         ranker = Ranker(X_fit, k, metric, exclude_self, integer_exact)
         parts = [ranker.block(X_query[start:stop], start) for start, stop in blocks]
@@ -340,7 +350,7 @@ def kneighbors(
     for (start, stop), (values, columns) in zip(blocks, parts, strict=True):
         dist_out[start:stop] = values
         idx_out[start:stop] = columns
-    if metric == "euclidean":
+    if metric == "euclidean" and not squared:
         np.sqrt(dist_out, out=dist_out)
     return dist_out, idx_out
 

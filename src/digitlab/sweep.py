@@ -868,8 +868,14 @@ def sweep(
     ranking = rank_all(X, depth, metric=metric, block_bytes=block_bytes)
     rows: list[dict] = []
     n_direct = 0
+    scores = _splits_on_dask(ranking, labels, splits, ks, weights, progress)
     for done, (key, train_index, test_index) in enumerate(splits, start=1):
-        score = evaluate_split(ranking, labels, train_index, test_index, ks, weights)
+        if scores is None:
+            score = evaluate_split(
+                ranking, labels, train_index, test_index, ks, weights
+            )
+        else:
+            score = scores[done - 1]
         n_direct += score.n_direct
         for k, n_correct in zip(ks, score.n_correct, strict=True):
             rows.append(
@@ -883,7 +889,7 @@ def sweep(
                     "accuracy": int(n_correct) / score.n_test,
                 }
             )
-        if progress is not None:
+        if progress is not None and scores is None:
             progress(done, len(splits))
     rows.sort(
         key=lambda r: (groups.index(r["test_size"]), r["k"], r["seed"], r["fold"] or 0)
@@ -902,6 +908,28 @@ def sweep(
         "stratify": stratify,
     }
     return SweepResult(rows, cells, config, data.summary(), depth, n_direct)
+
+
+def _splits_on_dask(ranking, labels, splits, ks, weights, progress):
+    """Inside ``--dask`` (:func:`digitlab.neighbors.use`): every split is a task.
+
+    The ranking and the labels go to each worker once; a task carries one
+    split's row numbers and returns its :class:`SplitScore`, the same object
+    :func:`evaluate_split` gives here. Returns None when no Dask client is set.
+    """
+    from digitlab.neighbors import current_dask
+
+    dask = current_dask()
+    if dask is None:
+        return None
+    from digitlab.distributed import run_tasks
+
+    items = [
+        {"train_index": tr, "test_index": te, "ks": ks, "weights": weights}
+        for _, tr, te in splits
+    ]
+    shared = {"ranking": ranking, "labels": labels}
+    return run_tasks(dask, evaluate_split, shared, items, progress=progress)
 
 
 def _random_splits(data, sizes, repeats, seed, stratify):
