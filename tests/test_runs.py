@@ -729,3 +729,61 @@ def test_compare_run_is_redrawn_table_for_table_and_its_plot(tmp_path):
     assert best.output.startswith(
         f"Best compare on digits: {format_score(run.score, run.score_std)}"
     )
+
+
+# -- the lesson's experiment, as a learner runs it ---------------------------------
+
+
+def test_a_few_trains_and_a_sweep_then_best_reproduces_exactly(tmp_path):
+    db = tmp_path / "runs.sqlite"
+    for k in ("5", "3"):
+        assert cli("train", "--k", k, "--runs-db", db).exit_code == 0
+    sweep_args = ["sweep", "--k", "1,3,5", "--test-sizes", "0.2,0.3", "--repeats", "4"]
+    swept = cli(*sweep_args, "--runs-db", db)
+    assert swept.exit_code == 0, swept.output
+    with RunStore(db) as store:
+        sweep_run = store.runs(command="sweep")[0]
+    cells = sweep_run.results
+
+    best = cli("runs", "best", "--runs-db", db)
+    lines = best.output.splitlines()
+    assert lines[0] == (
+        f"Best sweep on digits: {format_score(sweep_run.score, sweep_run.score_std)}"
+        f" — run #3, {sweep_run.summary}"
+    )
+    assert lines[2] == "Best train on digits: 0.9833 — run #2, ts=0.2 k=3 seed 0"
+    reproduce = shlex.split(lines[1].removeprefix("Reproduce: digitlab "))
+    assert reproduce[0] == "sweep"  # the best cell alone, on the same seeds
+    again = cli(*reproduce, "--json", "--no-record")
+    assert again.exit_code == 0, again.output
+    with RunStore(db) as store:
+        assert len(store) == 3  # --no-record kept it out
+    out = json.loads(again.output)
+    # The reproduced best cell has exactly the stored mean and spread.
+    assert out["best"]["mean"] == sweep_run.score
+    assert out["best"]["std"] == sweep_run.score_std
+    assert (out["best"]["k"], out["best"]["test_size"]) == (
+        cells["best"]["k"],
+        cells["best"]["test_size"],
+    )
+    rerun_store = tmp_path / "again.sqlite"
+    assert cli(*reproduce, "--runs-db", rerun_store).exit_code == 0
+    with RunStore(rerun_store) as store:
+        (reproduced,) = store.runs()
+    assert reproduced.score == sweep_run.score
+    assert reproduced.score_std == sweep_run.score_std
+
+    # runs show redraws the sweep's table exactly as the command printed it.
+    shown = cli("runs", "show", "3", "--plot", tmp_path / "sweep.png", "--runs-db", db)
+    assert shown.exit_code == 0, shown.output
+    printed = swept.output.splitlines()
+    shown_lines = shown.output.splitlines()
+    start = shown_lines.index("Result:") + 1
+    redrawn = [
+        ln.removeprefix("  ") for ln in shown_lines[start : start + len(printed)]
+    ]
+    assert redrawn == printed
+    assert (tmp_path / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+
+    rerun = cli("runs", "rerun", "3", "--runs-db", db)
+    assert rerun.exit_code == 0 and "Identical:" in rerun.output

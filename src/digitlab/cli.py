@@ -1535,7 +1535,12 @@ def runs_show(run_id, plot_path, force, as_json, runs_db):
             )
         from digitlab.plots import save_figure
 
-        written = save_figure(obj.plot(), plot_path, force=force)
+        drawn = obj.plot()
+        if not hasattr(drawn, "figure"):  # several panels: an array of axes
+            import numpy as np
+
+            drawn = np.ravel(drawn)[0]
+        written = save_figure(drawn, plot_path, force=force)
     if as_json:
         out = run.to_dict()
         if plot_path is not None:
