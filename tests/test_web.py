@@ -236,9 +236,8 @@ def test_predict_a_jpeg_upload_and_a_transparent_canvas(client):
 
 
 def _recipe_client(name, examples):
-    from digitlab.web.server import recipe_model
-
-    return TestClient(create_app(recipe_model(name), examples_dir=examples))
+    model = digitlab.default_model(name)
+    return TestClient(create_app(model, examples_dir=examples))
 
 
 def test_a_knn_recipe_shows_its_neighbors_and_distance_votes(examples, digits):

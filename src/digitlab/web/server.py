@@ -8,7 +8,7 @@ import click
 
 from digitlab.errors import DigitlabError
 
-__all__ = ["bind", "recipe_model", "run_server", "url_for"]
+__all__ = ["bind", "run_server", "url_for"]
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -39,16 +39,6 @@ def bind(host: str, port: int) -> socket.socket:
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
-
-
-def recipe_model(recipe: str):
-    """A recipe fitted on all built-in digits, ready to read pictures."""
-    from digitlab.data import load_digits
-    from digitlab.recipes import RecipeModel, get_recipe
-
-    get_recipe(recipe)  # an unknown name is a clear error before any work
-    data = load_digits()
-    return RecipeModel(recipe, pipeline=data.pipeline).fit(data.X, data.y)
 
 
 def url_for(host: str, port: int) -> str:
@@ -85,12 +75,13 @@ def run_server(
         from digitlab.model import load_model
 
         model = load_model(model_path)
-    if model is None and recipe is not None:
-        model = recipe_model(recipe)
     if model is None:
         from digitlab import default_model
+        from digitlab.recipes import get_recipe
 
-        model = default_model()
+        if recipe is not None:
+            get_recipe(recipe)  # an unknown name is a clear error before any work
+        model = default_model(recipe)
     app = create_app(model, examples_dir=examples_dir)
     sock = bind(host, port)
     real_port = sock.getsockname()[1]

@@ -316,6 +316,7 @@
         "The model decides " + answer.digit + " (it gives no vote shares).";
     }
     $("neighbors-note").hidden = answer.explained_by === "neighbors";
+    $("neighbors-hint").hidden = answer.explained_by !== "neighbors";
     $("quick").innerHTML = "";
     $("quick").append("The model says ", strong(answer.digit), " (" + pct + " %)");
     setVotes(answer.votes, answer.digit);
