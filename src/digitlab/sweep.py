@@ -633,8 +633,13 @@ class SweepResult:
             shown = "; ".join(c.label(self.scheme) for c in close[:4])
             more = f" and {len(close) - 4} more" if len(close) > 4 else ""
             lines.append(
-                f"{len(close)} other cell{'s' if len(close) > 1 else ''} have "
-                f"{level}% intervals overlapping the best one ({shown}{more}): "
+                f"{len(close)} other "
+                + (
+                    f"cells have {level}% intervals"
+                    if len(close) > 1
+                    else f"cell has a {level}% interval"
+                )
+                + f" overlapping the best one ({shown}{more}): "
                 "the data cannot tell them apart."
             )
         return lines
