@@ -239,3 +239,37 @@ def test_predict_with_a_recipe_model(tmp_path, digits):
         main, ["predict", str(pictures[0]), "--recipe", "svc", "--model", "m.npz"]
     )
     assert both.exit_code == 2 and "give only one of them" in both.output
+
+
+def test_serve_answers_with_a_recipe_model(tmp_path, digits):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from digitlab.web.app import create_app
+
+    model = RecipeModel("svc", pipeline="uci8x8").fit(digits.X, digits.y)
+    picture = (DRAWN / "7_s0_paper.png").read_bytes()
+    with TestClient(create_app(model, examples_dir=tmp_path)) as client:
+        info = client.get("/api/model").json()
+        answer = client.post(
+            "/api/predict", files={"file": ("7.png", picture, "image/png")}
+        )
+    assert info["recipe"] == "svc" and info["estimator"] == "RecipeModel"
+    assert info["accuracy"] == 357 / 360  # svc on the lesson's split, as in train
+    assert answer.status_code == 200, answer.text
+    row = digitlab.prepare(DRAWN / "7_s0_paper.png")
+    assert answer.json()["digit"] == str(model.predict(row[None])[0])
+    assert answer.json()["neighbors"] == []
+
+
+def test_serve_recipe_mistakes_are_clear_errors():
+    pytest.importorskip("fastapi")
+    from click.testing import CliRunner
+
+    from digitlab.cli import main
+
+    both = CliRunner().invoke(main, ["serve", "--recipe", "svc", "--model", "m.npz"])
+    assert both.exit_code == 2 and "give only one of them" in both.output
+    unknown = CliRunner().invoke(main, ["serve", "--recipe", "nope"])
+    assert unknown.exit_code == 2
+    assert unknown.output.startswith("Error: Unknown recipe 'nope'; choose one of")
