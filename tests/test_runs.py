@@ -787,3 +787,25 @@ def test_a_few_trains_and_a_sweep_then_best_reproduces_exactly(tmp_path):
 
     rerun = cli("runs", "rerun", "3", "--runs-db", db)
     assert rerun.exit_code == 0 and "Identical:" in rerun.output
+
+
+def test_a_data_file_given_relative_is_rerun_from_another_folder(
+    tmp_path, monkeypatch, digits
+):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    np.savez(folder / "mine.npz", X=digits.X[:600], y=digits.y[:600])
+    db = tmp_path / "runs.sqlite"
+    monkeypatch.chdir(folder)
+    result = cli("train", "--data", "mine.npz", "--k", "1", "--runs-db", db)
+    assert result.exit_code == 0, result.output
+    with RunStore(db) as store:
+        (run,) = store.runs()
+    assert run.argv[1:3] == ["--data", str(folder / "mine.npz")]
+    expected = digitlab.Dataset(X=digits.X[:600], y=digits.y[:600]).fingerprint()
+    assert run.data_fingerprint == expected
+
+    monkeypatch.chdir(tmp_path)
+    again = cli("runs", "rerun", "1", "--runs-db", db)
+    assert again.exit_code == 0, again.output
+    assert again.output.splitlines()[-1].startswith("Identical:")

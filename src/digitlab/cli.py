@@ -379,8 +379,9 @@ def command_argv(
 
     Built from the parsed values (defaults included), so it reproduces the run even
     if a default changes later. Output-only options (:data:`OUTPUT_PARAMS` and
-    ``exclude``) are left out; the values of ``path_params`` (input files) are made
-    absolute, so a rerun from another folder reads the same files.
+    ``exclude``) are left out; the values of ``path_params`` (input files), and a
+    ``--data`` / ``--labels`` that names a file or folder, are made absolute, so a
+    rerun from another folder reads the same files.
     """
     ctx = ctx or click.get_current_context()
     names, c = [], ctx
@@ -394,7 +395,8 @@ def command_argv(
         if param.name in skip:
             continue
         value = ctx.params.get(param.name)
-        if param.name in path_params and value is not None:
+        input_file = param.name in path_params and value is not None
+        if input_file or _names_input_file(param.name, value):
             value = _absolute_paths(value)
         if isinstance(param, click.Argument):
             values = value if param.nargs != 1 else [value]
@@ -418,6 +420,17 @@ def command_argv(
             argv.append(opt)
             argv.extend(_arg_text(v) for v in _as_nargs(value, param.nargs))
     return argv + positional
+
+
+def _names_input_file(name: str, value) -> bool:
+    """``--data`` / ``--labels`` given as a file or folder path (not 'digits')."""
+    if not isinstance(value, str) or value == "digits":
+        return False
+    from pathlib import Path
+
+    if name == "data":
+        return Path(value).exists()
+    return name == "labels" and Path(value).is_file()
 
 
 def _absolute_paths(value):

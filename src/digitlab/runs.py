@@ -736,10 +736,14 @@ def compare_results(old: Run, new: Run) -> list[str]:
             f"the data changed (fingerprint {old.data_fingerprint} → "
             f"{new.data_fingerprint})"
         )
-    for what, a, b in (
-        ("config", old.config, new.config),
-        ("", old.results, new.results),
-    ):
+    old_config, new_config = dict(old.config), dict(new.config)
+    if old.data_fingerprint == new.data_fingerprint:
+        # The same data, named differently ("mine.npz" run from its folder, the
+        # absolute path on a rerun): the fingerprint decides, not the name.
+        old_config.pop("data", None)
+        new_config.pop("data", None)
+    pairs = (("config", old_config, new_config), ("", old.results, new.results))
+    for what, a, b in pairs:
         for key, before, after in _diff(a, b, what):
             differences.append(f"{key}: {_short(before)} → {_short(after)}")
     return differences
