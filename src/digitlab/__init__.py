@@ -11,6 +11,7 @@ The lesson in five lines::
 
 __version__ = "0.1.0"
 
+from digitlab.augment import augment_digits
 from digitlab.compare import CompareResult, compare
 from digitlab.data import (
     Dataset,
@@ -50,6 +51,7 @@ __all__ = [
     "Split",
     "SweepResult",
     "TrainResult",
+    "augment_digits",
     "compare",
     "default_model",
     "kneighbors",

@@ -51,6 +51,7 @@ __all__ = [
     "pipeline_shape",
     "load_ink",
     "render_digit",
+    "training_bitmap",
 ]
 
 #: Pictures with more pixels than this are refused (decompression-bomb guard).
@@ -348,55 +349,90 @@ def _resize(a: np.ndarray, width: int, height: int) -> np.ndarray:
 # Stroke thickness
 
 
+def _zhang_suen_tables() -> tuple[np.ndarray, np.ndarray]:
+    """For each of the 256 neighborhoods: may the center go in step 1 / step 2?"""
+    tables = np.zeros((2, 256), dtype=bool)
+    for code in range(256):
+        # Bits 0..7 are the neighbors p2..p9: N, NE, E, SE, S, SW, W, NW.
+        p = [(code >> i) & 1 for i in range(8)]
+        p2, p3, p4, p5, p6, p7, p8, p9 = p
+        b = sum(p)
+        a = sum(p[i] == 0 and p[(i + 1) % 8] == 1 for i in range(8))
+        if 2 <= b <= 6 and a == 1:
+            tables[0, code] = p2 * p4 * p6 == 0 and p4 * p6 * p8 == 0
+            tables[1, code] = p2 * p4 * p8 == 0 and p2 * p6 * p8 == 0
+    return tables[0], tables[1]
+
+
+_ZS_TABLES = _zhang_suen_tables()
+# Weights that turn a 3×3 neighborhood into its code (p2 = north = bit 0, ...).
+_ZS_WEIGHTS = np.array([[128, 1, 2], [64, 0, 4], [32, 16, 8]])
+
+
 def _thin(mask: np.ndarray) -> np.ndarray:
-    """Zhang-Suen thinning: the one-pixel-wide skeleton of a binary picture."""
-    img = np.pad(mask.astype(np.uint8), 1)
+    """Zhang-Suen thinning: the one-pixel-wide skeleton of a binary picture.
+
+    ``mask`` may also be a stack of pictures (n, h, w); each is thinned alone.
+    """
+    img = mask.astype(np.int32)
+    weights = _ZS_WEIGHTS if img.ndim == 2 else _ZS_WEIGHTS[None]
     while True:
         changed = False
-        for step in (0, 1):
-            p = np.pad(img, 1)
-            p2, p3, p4 = p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:]
-            p5, p6, p7 = p[2:, 2:], p[2:, 1:-1], p[2:, :-2]
-            p8, p9 = p[1:-1, :-2], p[:-2, :-2]
-            ring = [p2, p3, p4, p5, p6, p7, p8, p9, p2]
-            b = p2 + p3 + p4 + p5 + p6 + p7 + p8 + p9
-            a = sum((ring[i] == 0) & (ring[i + 1] == 1) for i in range(8))
-            if step == 0:
-                side = (p2 * p4 * p6 == 0) & (p4 * p6 * p8 == 0)
-            else:
-                side = (p2 * p4 * p8 == 0) & (p2 * p6 * p8 == 0)
-            remove = (img == 1) & (b >= 2) & (b <= 6) & (a == 1) & side
+        for table in _ZS_TABLES:
+            code = ndimage.correlate(img, weights, mode="constant", cval=0)
+            remove = (img == 1) & table[code]
             if remove.any():
                 img[remove] = 0
                 changed = True
         if not changed:
             break
-    skeleton = img[1:-1, 1:-1].astype(bool)
-    return skeleton if skeleton.any() else mask
+    skeleton = img.astype(bool)
+    if skeleton.ndim == 2:
+        return skeleton if skeleton.any() else mask.astype(bool)
+    empty = ~skeleton.any(axis=(1, 2))
+    skeleton[empty] = mask[empty]
+    return skeleton
 
 
-def _bitmap_counts(hi: np.ndarray, scale: int) -> np.ndarray:
-    """High-resolution binary picture -> 32×32 bitmap (majority of each cell)."""
-    side = hi.shape[0] // scale
-    cells = hi.reshape(side, scale, side, scale).mean(axis=(1, 3))
-    return cells >= 0.5
+def _with_ink(shape: np.ndarray, target: int, scale: int) -> np.ndarray:
+    """Redraw a digit with the pen whose 32×32 bitmap has ``target`` ink pixels.
+
+    ``shape`` is the digit drawn at ``scale`` times the bitmap's resolution.
+    Thin strokes are thickened (the shape grown by a radius), thick ones thinned
+    (shrunk by a radius, but never below their one-pixel skeleton, so no stroke
+    breaks). A bitmap pixel is ink when at least half of its cell is, so each
+    bitmap pixel switches on at one radius, and the radius that gives
+    ``target`` ink pixels is read off directly.
+    """
+    outside = ndimage.distance_transform_edt(~shape)
+    turn_on = _cell_radius(outside, scale)
+    if int((turn_on <= 0).sum()) > target:
+        # Too much ink at the drawn thickness: thin, keeping the skeleton.
+        depth = ndimage.distance_transform_edt(shape)
+        radius = np.where(shape, -depth, outside)
+        radius[_ridge(depth)] = -np.inf
+        turn_on = _cell_radius(radius, scale)
+    ordered = np.sort(turn_on.ravel())
+    level = ordered[min(target, ordered.size) - 1]
+    # Equal radii switch on together; take whichever side of them is nearer.
+    above = int(np.searchsorted(ordered, level, side="right"))
+    below = int(np.searchsorted(ordered, level, side="left"))
+    if below > 0 and target - below < above - target:
+        level = ordered[below - 1]
+    return turn_on <= level
 
 
-def _with_ink(skeleton: np.ndarray, target: int, scale: int) -> np.ndarray:
-    """Redraw a skeleton with the pen whose 32×32 bitmap has ``target`` ink pixels."""
-    distance = ndimage.distance_transform_edt(~skeleton)
-    lo, hi = 0.0, float(skeleton.shape[0])
-    for _ in range(20):
-        mid = (lo + hi) / 2
-        if _bitmap_counts(distance <= mid, scale).sum() < target:
-            lo = mid
-        else:
-            hi = mid
-    below = _bitmap_counts(distance <= lo, scale)
-    above = _bitmap_counts(distance <= hi, scale)
-    if abs(int(below.sum()) - target) < abs(int(above.sum()) - target):
-        return below
-    return above
+def _ridge(depth: np.ndarray) -> np.ndarray:
+    """The middle line of each stroke: pixels at least as deep as their neighbors."""
+    return (depth > 0) & (depth >= ndimage.maximum_filter(depth, size=3))
+
+
+def _cell_radius(radius: np.ndarray, scale: int) -> np.ndarray:
+    """For each bitmap pixel, the radius at which half of its cell is ink."""
+    side = radius.shape[0] // scale
+    cells = radius.reshape(side, scale, side, scale).transpose(0, 2, 1, 3)
+    cells = np.sort(cells.reshape(side, side, scale * scale), axis=2)
+    return cells[:, :, (scale * scale + 1) // 2 - 1]
 
 
 # ---------------------------------------------------------------------------
@@ -420,7 +456,7 @@ def _uci_bitmap(mask: np.ndarray) -> np.ndarray:
         canvas[top : top + box_h, left : left + box_w] = (
             _resize(digit, box_w, box_h) > 0
         )
-    return _with_ink(_thin(canvas), _UCI_TARGET_INK, s)
+    return _with_ink(canvas, _UCI_TARGET_INK, s)
 
 
 def _uci8x8(mask: np.ndarray) -> np.ndarray:
@@ -496,6 +532,31 @@ def prepare_many(pictures, pipeline: str = "uci8x8") -> np.ndarray:
     return np.vstack(rows)
 
 
+def training_bitmap(image8x8) -> np.ndarray:
+    """A 32×32 bitmap whose 4×4 blocks hold exactly a training digit's counts.
+
+    The counts are spread smoothly (bilinear) over the bitmap, and in each block
+    the pixels where the spread is highest are switched on, as many as the
+    block's count. Counting the blocks of the result gives the digit back.
+
+    Parameters
+    ----------
+    image8x8 : array-like of shape (8, 8) or (64,)
+        Ink counts 0..16.
+
+    Returns
+    -------
+    ndarray of bool, shape (32, 32)
+    """
+    counts = np.clip(np.round(np.asarray(image8x8, dtype=np.float64)), 0, 16)
+    counts = counts.reshape(8, 8)
+    density = ndimage.zoom(counts / 16.0, 4, order=1, mode="nearest")
+    blocks = density.reshape(8, 4, 8, 4).transpose(0, 2, 1, 3).reshape(8, 8, 16)
+    rank = np.argsort(np.argsort(-blocks, axis=2, kind="stable"), axis=2)
+    on = rank < counts[:, :, None]
+    return on.reshape(8, 8, 4, 4).transpose(0, 2, 1, 3).reshape(32, 32)
+
+
 def render_digit(
     image8x8,
     *,
@@ -528,20 +589,7 @@ def render_digit(
     -------
     ndarray of uint8, shape (size, size, 3) or (size, size, 4)
     """
-    counts = np.asarray(image8x8, dtype=np.float64).reshape(8, 8)
-    # Bilinear density over the 32×32 bitmap, then the brightest pixels of each
-    # block turned on until the block holds its count.
-    density = ndimage.zoom(counts / 16.0, 4, order=1, mode="nearest")
-    bitmap = np.zeros((32, 32), dtype=bool)
-    for r in range(8):
-        for c in range(8):
-            n = int(round(counts[r, c]))
-            if n:
-                block = density[4 * r : 4 * r + 4, 4 * c : 4 * c + 4].ravel()
-                on = np.argsort(-block, kind="stable")[:n]
-                cell = np.zeros(16, dtype=bool)
-                cell[on] = True
-                bitmap[4 * r : 4 * r + 4, 4 * c : 4 * c + 4] = cell.reshape(4, 4)
+    bitmap = training_bitmap(image8x8)
     margin = size // 8
     inner = size - 2 * margin
     big = _resize(bitmap.astype(np.float64), inner, inner) >= 0.5

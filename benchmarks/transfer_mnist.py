@@ -1,0 +1,137 @@
+"""Transfer: a model trained on the 1,797 built-in 8×8 digits reads real MNIST.
+
+The 10,000 MNIST test digits (28×28 gray pictures, white ink on black, another
+set of writers) from ../shared/data/mnist/ are given to digitlab as pictures,
+through the same ``digitlab.prepare`` path as a user's PNG, and read by a model
+trained only on scikit-learn's built-in digits. Measured side by side in one run:
+
+* naive: threshold at half gray, crop the ink's box, pad it to a square, shrink
+  to 8×8 (box average of the gray levels), scale to 0..16 -- the preparation a
+  newcomer writes first; and the same box stretched to 8×8 without padding;
+* ours: ``digitlab.prepare(picture)`` (pipeline ``uci8x8``), same model;
+* ours + default model: ``digitlab.default_model()``, the built-in digits plus
+  slanted copies of them (``digitlab.augment.augment_digits``).
+
+    python benchmarks/transfer_mnist.py            # all 10,000 (a few minutes)
+    python benchmarks/transfer_mnist.py --limit 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+import digitlab
+
+ROOT = Path(__file__).resolve().parents[1]
+# ../shared/data/mnist from the main checkout; worktrees sit one level deeper.
+MNIST_CANDIDATES = [
+    ROOT.parent / "shared" / "data" / "mnist",
+    ROOT.parent.parent / "shared" / "data" / "mnist",
+]
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """A gzip IDX file (the MNIST format) as a numpy array of unsigned bytes."""
+    with gzip.open(path) as fh:
+        raw = fh.read()
+    if raw[:2] != b"\x00\x00" or raw[2] != 0x08:
+        raise ValueError(f"{path} is not an IDX file of unsigned bytes")
+    n_dims = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(n_dims)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * n_dims).reshape(dims)
+
+
+def naive(picture: np.ndarray, keep_aspect: bool = True) -> np.ndarray:
+    """Threshold, crop the ink's box, shrink to 8×8 gray levels, scale to 0..16.
+
+    With ``keep_aspect`` the box is padded to a square first (a 1 stays thin).
+    """
+    ink = picture > 127
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    crop = picture[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] / 255.0
+    if keep_aspect:
+        h, w = crop.shape
+        side = max(h, w)
+        square = np.zeros((side, side))
+        top, left = (side - h) // 2, (side - w) // 2
+        square[top : top + h, left : left + w] = crop
+        crop = square
+    small = Image.fromarray(crop.astype(np.float32), mode="F").resize(
+        (8, 8), Image.Resampling.BOX
+    )
+    return np.asarray(small, dtype=np.float64).ravel() * 16
+
+
+def per_digit(y_true, y_pred) -> list[float]:
+    return [float(np.mean(y_pred[y_true == d] == d)) for d in range(10)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=10000, help="MNIST digits")
+    parser.add_argument("--k", type=int, default=5, help="neighbors that vote")
+    parser.add_argument("--mnist", type=Path, default=None, help="MNIST folder")
+    args = parser.parse_args()
+    found = [p for p in MNIST_CANDIDATES if (p / "t10k-labels-idx1-ubyte.gz").exists()]
+    mnist = args.mnist or (found[0] if found else MNIST_CANDIDATES[0])
+
+    images = read_idx(mnist / "t10k-images-idx3-ubyte.gz")[: args.limit]
+    labels = read_idx(mnist / "t10k-labels-idx1-ubyte.gz")[: args.limit]
+    data = digitlab.load_digits()
+    plain = digitlab.KNN(args.k, pipeline="uci8x8").fit(data.X, data.y)
+    print(f"MNIST test digits: {len(labels)}; training: {data.summary()}")
+
+    rows = []
+
+    def measure(name, prepare, model):
+        start = time.perf_counter()
+        X = np.array([prepare(picture) for picture in images])
+        prepared = time.perf_counter() - start
+        predicted = model.predict(X)
+        accuracy = float(np.mean(predicted == labels))
+        rows.append((name, accuracy, per_digit(labels, predicted)))
+        print(
+            f"  {name:<32} {100 * accuracy:5.1f} %   "
+            f"({1000 * prepared / len(labels):.2f} ms per picture to prepare)",
+            flush=True,
+        )
+        return X
+
+    measure("naive: crop, square, 8×8", naive, plain)
+    measure("naive: crop, stretch to 8×8", lambda p: naive(p, False), plain)
+    X_ours = measure("ours: digitlab.prepare", digitlab.prepare, plain)
+
+    start = time.perf_counter()
+    default = digitlab.default_model()
+    built = time.perf_counter() - start
+    if args.k != default.k:
+        default.set_params(k=args.k)
+    predicted = default.predict(X_ours)
+    accuracy = float(np.mean(predicted == labels))
+    rows.append(("ours + default_model()", accuracy, per_digit(labels, predicted)))
+    print(
+        f"  {'ours + default_model()':<32} {100 * accuracy:5.1f} %   "
+        f"({default._fit_X.shape[0]} training rows, built in {built:.1f} s)"
+    )
+
+    print("\nper-digit accuracy (%)")
+    print(f"  {'':<32}" + "".join(f"{d:>6}" for d in range(10)))
+    for name, _, scores in rows:
+        print(f"  {name:<32}" + "".join(f"{100 * s:6.1f}" for s in scores))
+    best_naive = max(rows[0][1], rows[1][1])
+    print(
+        f"\nours + default model vs the better naive preparation: "
+        f"{100 * rows[-1][1]:.1f} % vs {100 * best_naive:.1f} % "
+        f"({rows[-1][1] / best_naive:.2f}×)"
+    )
+
+
+if __name__ == "__main__":
+    main()
