@@ -22,6 +22,9 @@ def _digitlab_home(tmp_path_factory, monkeypatch):
     """Every test records its runs in a fresh folder, never in the user's home."""
     home = tmp_path_factory.mktemp("digitlab-home")
     monkeypatch.setenv("DIGITLAB_HOME", str(home))
+    # The default model's rows are cached once per test session, not in ~/.cache.
+    cache = tmp_path_factory.getbasetemp() / "digitlab-cache"
+    monkeypatch.setenv("DIGITLAB_CACHE_DIR", str(cache))
     return home
 
 

@@ -40,6 +40,28 @@ def test_default_model_is_fresh_each_call(digits):
     assert b.k == 5
 
 
+@pytest.mark.slow
+def test_default_model_rows_and_lesson_score_match_sklearn(digits):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from digitlab.augment import DEFAULT_VARIATIONS, vary_digit
+
+    model = default_model()
+    X, y = model._fit_X, model.classes_[model._y]
+    n = len(digits)
+    for v, (slant, width) in enumerate(DEFAULT_VARIATIONS, start=1):
+        for i in (0, 777, 1796):
+            assert np.array_equal(X[v * n + i], vary_digit(digits.X[i], slant, width))
+            assert y[v * n + i] == digits.y[i]
+    split = digits.split(test_size=0.2, seed=0)
+    rows = np.concatenate([v * n + split.train_index for v in range(9)])
+    sk = KNeighborsClassifier(5).fit(X[rows], y[rows])
+    n_correct = int(np.sum(sk.predict(split.X_test) == split.y_test))
+    assert n_correct == 357
+    assert model.metadata_["accuracy"] == n_correct / 360
+    assert "gets 357 of 360 test digits right" in model.metadata_["accuracy_note"]
+
+
 def test_cache_round_trip_and_damage(tmp_path, monkeypatch):
     from digitlab import predict
 

@@ -621,14 +621,18 @@ def test_predict_is_recorded_and_reruns_from_another_folder(
         str(DRAWN / "4_s0_scan.jpg"),
     ]
     assert run.data_name == "digits"
-    assert run.data_fingerprint == digits.fingerprint()  # the default model's data
+    # The default model's data: the built-in digits and their slanted copies.
+    default = digitlab.default_model()
+    training = digitlab.Dataset(X=default._fit_X, y=default.classes_[default._y])
+    assert run.data_fingerprint == training.fingerprint() != digits.fingerprint()
     assert run.config["k"] == 5 and run.config["model"] == "default"
     assert run.score is None and run.summary == "2 pictures, k=5"
     assert [(p["file"], p["digit"]) for p in run.results["predictions"]] == [
         (str(DRAWN / "7_s0_paper.png"), 7),
         (str(DRAWN / "4_s0_scan.jpg"), 4),
     ]
-    assert run.results["predictions"][0]["votes"]["7"] == 4
+    expected = digitlab.predict_files([DRAWN / "7_s0_paper.png"]).results[0]
+    assert run.results["predictions"][0]["votes"] == expected.votes
 
     monkeypatch.chdir(tmp_path)
     again = cli("runs", "rerun", "1", "--runs-db", db)

@@ -128,7 +128,9 @@ def default_model(recipe: str | None = None) -> KNN:
 
     The rows take about half a minute to compute the first time; they are
     kept in memory for the process and in :func:`cache_dir` (if writable) for
-    later runs. Every call returns a new, independent model.
+    later runs. Every call returns a new, independent model; its
+    ``metadata_`` says what it was fitted on and how the same recipe scores on
+    the lesson's split (357 of 360 test digits, against 351 without copies).
 
     With ``recipe`` (a name from :data:`digitlab.recipes.RECIPES`, e.g.
     ``"svc-shift"``), that recipe fitted on the same digits instead
@@ -145,7 +147,37 @@ def default_model(recipe: str | None = None) -> KNN:
         from digitlab.recipes import RecipeModel
 
         return RecipeModel(recipe, pipeline="uci8x8").fit(X, y)
-    return KNN(DEFAULT_K, pipeline="uci8x8").fit(X, y)
+    model = KNN(DEFAULT_K, pipeline="uci8x8").fit(X, y)
+    accuracy, n_correct, n_test = _default_lesson_score()
+    model.metadata_ = {
+        "data": "digits",
+        "training": f"digits + {len(X) // 1797 - 1} slanted copies",
+        "accuracy": accuracy,
+        "n_test": n_test,
+        "accuracy_note": (
+            f"The same recipe on the lesson's 80/20 split (seed 0; slanted copies "
+            f"of the training part only) gets {n_correct} of {n_test} test digits "
+            "right; the model served here is fitted on all 1,797 digits and "
+            "their copies."
+        ),
+    }
+    return model
+
+
+@functools.lru_cache(maxsize=1)
+def _default_lesson_score() -> tuple[float, int, int]:
+    """The default recipe scored honestly: copies of the lesson's train part only."""
+    from digitlab.data import load_digits
+
+    X, y = _default_training()
+    data = load_digits()
+    split = data.split(test_size=0.2, seed=0)
+    n = len(data)
+    # Rows are grouped by variation, each group in the order of the digits.
+    rows = np.concatenate([v * n + split.train_index for v in range(len(X) // n)])
+    model = KNN(DEFAULT_K).fit(X[rows], y[rows])
+    n_correct = int(np.sum(model.predict(split.X_test) == split.y_test))
+    return n_correct / split.n_test, n_correct, split.n_test
 
 
 def shade(row, shape: tuple[int, int], top: float) -> list[str]:

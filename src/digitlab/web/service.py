@@ -233,7 +233,9 @@ def describe_model(model) -> dict:
     accuracy = meta.get("accuracy")
     note = None
     if accuracy is not None:
-        note = "Accuracy on the test split kept aside when this model was trained."
+        note = meta.get("accuracy_note") or (
+            "Accuracy on the test split kept aside when this model was trained."
+        )
     elif _is_builtin_digits(model):
         accuracy, note, meta["n_test"] = _lesson_accuracy(model)
     return {
