@@ -133,8 +133,8 @@ def default_model(recipe: str | None = None) -> KNN:
     the lesson's split (357 of 360 test digits, against 351 without copies).
 
     With ``recipe`` (a name from :data:`digitlab.recipes.RECIPES`, e.g.
-    ``"svc-shift"``), that recipe fitted on the same digits instead
-    (``digitlab predict --recipe``).
+    ``"svc-shift"``), that recipe fitted on the 1,797 built-in digits instead
+    (``digitlab predict --recipe``), without the slanted copies.
 
     Examples
     --------
@@ -142,11 +142,14 @@ def default_model(recipe: str | None = None) -> KNN:
     >>> model.pipeline, model.k, model.n_features_in_
     ('uci8x8', 5, 64)
     """
-    X, y = _default_training()
     if recipe is not None:
+        from digitlab.data import load_digits
         from digitlab.recipes import RecipeModel
 
-        return RecipeModel(recipe, pipeline="uci8x8").fit(X, y)
+        # Recipes bring their own variations; they are fitted on the 1,797.
+        data = load_digits()
+        return RecipeModel(recipe, pipeline="uci8x8").fit(data.X, data.y)
+    X, y = _default_training()
     model = KNN(DEFAULT_K, pipeline="uci8x8").fit(X, y)
     accuracy, n_correct, n_test = _default_lesson_score()
     model.metadata_ = {
@@ -398,8 +401,10 @@ def predict_files(paths, model: KNN | None = None, *, k: int | None = None):
                     features=X[i],
                     shape=shape,
                     top=top,
-                    nearest=model._fit_X[ind[i, 0]],
-                    nearest_label=_plain(model.classes_[labels[i, 0]]),
+                    nearest=model._fit_X[ind[i, 0]] if neighbors else None,
+                    nearest_label=(
+                        _plain(model.classes_[labels[i, 0]]) if neighbors else None
+                    ),
                 )
             )
     return PicturePredictions(results=results, failures=failures)
