@@ -1394,21 +1394,10 @@ class _progress_bar:
 
 
 def _check_save_path(path, force: bool) -> None:
-    """Refuse a bad --save path before any work is done."""
-    from pathlib import Path
+    """Refuse a bad output path before any work is done."""
+    from digitlab.files import check_target
 
-    p = Path(path)
-    folder = p.parent
-    if not folder.is_dir():
-        raise DigitlabError(
-            f"Cannot save to {path!r}: the folder {str(folder)!r} does not exist; "
-            "create it first or choose another path."
-        )
-    if p.exists() and not force:
-        raise DigitlabError(
-            f"{path!r} already exists; choose another name or add --force to "
-            "overwrite it."
-        )
+    check_target(path, force=force)
 
 
 # -- run history: the `digitlab runs` commands -----------------------------------

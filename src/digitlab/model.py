@@ -13,9 +13,8 @@ model file never runs code.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from digitlab.errors import DigitlabError, DigitlabNotice
+from digitlab.files import check_target, write_bytes
 from digitlab.neighbors import check_metric, check_weights, kneighbors, vote
 
 __all__ = ["KNN", "save_model", "load_model", "FORMAT_VERSION"]
@@ -309,23 +309,7 @@ def save_model(model: KNN, path, *, force: bool = False, metadata=None) -> Path:
             "a recipe model (digitlab.recipes.RecipeModel); wrap other estimators "
             "in a recipe."
         )
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise DigitlabError(
-            f"Cannot save the model to {str(path)!r}: the folder {str(folder)!r} "
-            "does not exist; create it first or choose another path."
-        )
-    if path.is_dir():
-        raise DigitlabError(
-            f"Cannot save the model to {str(path)!r}: it is a folder; give a file "
-            "name such as model.npz."
-        )
-    if path.exists() and not force:
-        raise DigitlabError(
-            f"{str(path)!r} already exists; choose another name or add --force to "
-            "overwrite it."
-        )
+    path = check_target(path, force=force)
     from digitlab import __version__
 
     arrays = {
@@ -343,24 +327,9 @@ def save_model(model: KNN, path, *, force: bool = False, metadata=None) -> Path:
         "metadata": metadata or {},
     }
     meta["checksum"] = _checksum(meta, arrays)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".digitlab-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)
-        if force:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)  # fails if the file appeared meanwhile
-            except FileExistsError:
-                raise DigitlabError(
-                    f"{str(path)!r} already exists; choose another name or add "
-                    "--force to overwrite it."
-                ) from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
+    return write_bytes(path, buffer.getvalue(), force=force)
 
 
 def load_model(path) -> KNN:
