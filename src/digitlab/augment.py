@@ -46,13 +46,25 @@ def vary_digit(image8x8, slant: float = 0.0, width: float = 1.0) -> np.ndarray:
     ndarray of shape (64,)
         The varied digit's ``uci8x8`` row.
     """
+    return _vary(_drawn(image8x8), slant, width)
+
+
+def _drawn(image8x8):
+    """A training digit's bitmap drawn at ``_HIGH`` times its size (PIL "F")."""
     from PIL import Image
 
     bitmap = training_bitmap(image8x8).astype(np.float32)
     side = 32 * _HIGH
-    big = Image.fromarray(bitmap, mode="F").resize(
+    return Image.fromarray(bitmap, mode="F").resize(
         (side, side), Image.Resampling.BILINEAR
     )
+
+
+def _vary(big, slant: float, width: float) -> np.ndarray:
+    """:func:`vary_digit` of a digit already drawn by :func:`_drawn`."""
+    from PIL import Image
+
+    side = 32 * _HIGH
     # Input (u, v) lands at output x = u * width + slant * (side - v) - shift:
     # the top leans right for slant > 0, the bottom row stays in place.
     out_w = int(np.ceil(side * width + abs(slant) * side)) + 2
@@ -105,13 +117,21 @@ def augment_digits(X, y, variations=DEFAULT_VARIATIONS, *, keep_original=True):
         raise DigitlabError(
             f"augment_digits needs uci8x8 rows of 64 counts, got shape {X.shape}."
         )
+    variations = list(variations)
     parts_X = [X] if keep_original else []
     parts_y = [y] if keep_original else []
-    for slant, width in variations:
+    for _, width in variations:
         if not 0.2 <= width <= 5:
             raise DigitlabError(f"width {width} is not in 0.2..5; use e.g. 0.8.")
-        parts_X.append(np.array([vary_digit(x, slant, width) for x in X]))
-        parts_y.append(y)
+    if len(variations):
+        # Each digit is drawn once and varied from that drawing every way.
+        varied = np.empty((len(variations), len(X), 64))
+        for i, x in enumerate(X):
+            big = _drawn(x)
+            for j, (slant, width) in enumerate(variations):
+                varied[j, i] = _vary(big, slant, width)
+        parts_X.extend(varied)
+        parts_y.extend(y for _ in variations)
     if not parts_X:
         return np.empty((0, 64)), y[:0]
     return np.vstack(parts_X), np.concatenate(parts_y)

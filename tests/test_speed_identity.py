@@ -1,0 +1,82 @@
+"""The fast preparation paths give bit for bit the rows the plain code gave.
+
+``fixtures/prepared_reference.npz`` holds rows computed by the code before it
+was sped up (commit f766c9d): ``prepare`` of every picture in
+``fixtures/drawn`` (both pipelines) and of the web benchmark's canvas
+drawings, and slanted / narrowed copies of every 45th built-in digit.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import digitlab
+from digitlab.augment import DEFAULT_VARIATIONS, augment_digits, vary_digit
+from digitlab.preprocess import _contrast, _image_to_array, _open_image, load_ink
+
+HERE = Path(__file__).resolve().parent
+DRAWN = HERE / "fixtures" / "drawn"
+
+
+@pytest.fixture(scope="module")
+def reference():
+    with np.load(HERE / "fixtures" / "prepared_reference.npz") as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def test_the_reference_covers_every_drawn_picture(reference):
+    assert sorted(p.name for p in DRAWN.iterdir()) == reference["names"].tolist()
+    assert len(reference["names"]) == 100
+
+
+@pytest.mark.parametrize(
+    "pipeline, key", [("uci8x8", "X_files"), ("mnist28", "M_files")]
+)
+def test_prepare_of_drawn_pictures_is_unchanged(reference, pipeline, key):
+    rows = np.array([digitlab.prepare(DRAWN / n, pipeline) for n in reference["names"]])
+    np.testing.assert_array_equal(rows, reference[key])
+
+
+def test_prepare_of_canvas_drawings_is_unchanged(reference):
+    sys.path.insert(0, str(HERE.parent / "benchmarks"))
+    try:
+        from load_web import STROKES, canvas_png
+    finally:
+        sys.path.pop(0)
+    rows = np.array([digitlab.prepare(canvas_png(d)) for d in STROKES])
+    np.testing.assert_array_equal(rows, reference["X_canvas"])
+
+
+@pytest.mark.parametrize("name", ["0_s0_canvas.png", "3_s1_chalk.png", "5_s0_blue.jpg"])
+def test_the_8_bit_ink_map_equals_the_float_one(name):
+    """The table lookup of 8-bit levels gives exactly the per-pixel floats."""
+    image = _open_image(DRAWN / name)
+    rgb, alpha = _image_to_array(image)
+    if alpha is not None and alpha.min() < 0.5 and alpha.max() > 0.5:
+        expected = alpha
+    else:
+        expected = _contrast(rgb)
+    ink = load_ink(DRAWN / name)
+    assert ink.dtype == np.float64
+    np.testing.assert_array_equal(ink, expected)
+
+
+def test_slanted_copies_are_unchanged(reference):
+    data = digitlab.load_digits()
+    idx = reference["aug_index"]
+    X, y = augment_digits(
+        data.X[idx], data.y[idx], DEFAULT_VARIATIONS, keep_original=False
+    )
+    np.testing.assert_array_equal(X, reference["X_aug"])
+    assert y.tolist() == data.y[idx].tolist() * len(DEFAULT_VARIATIONS)
+    odd = [(0.2, 0.7), (-0.1, 1.6), (0.0, 1.0)]
+    X2, _ = augment_digits(data.X[idx[:10]], data.y[idx[:10]], odd, keep_original=False)
+    np.testing.assert_array_equal(X2, reference["X_aug2"])
+    # vary_digit alone gives the same rows as the batch.
+    np.testing.assert_array_equal(
+        vary_digit(data.X[idx[3]], *odd[1]), reference["X_aug2"][10 + 3]
+    )
