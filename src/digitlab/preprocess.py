@@ -235,16 +235,23 @@ def _image_to_levels(image):
 _LEVELS = np.arange(256, dtype=np.float64) / 255.0
 
 
-def _ink_of_levels(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+def _ink_of_levels(rgb: np.ndarray, alpha: np.ndarray | None):
     """:func:`load_ink` of 8-bit levels: bit for bit what the float path gives.
 
     Each pixel's difference from the paper only depends on its level, so it is
     looked up in a 256-entry table per channel instead of computed per pixel.
+
+    Returns
+    -------
+    ink : ndarray of shape (h, w)
+    plane, table : ndarray or None
+        When the ink is one table lookup, ``ink == table[plane]`` (a transparent
+        canvas, or a gray picture); else None and None.
     """
     if alpha is not None:
         lo, hi = int(alpha.min()), int(alpha.max())
         if _LEVELS[lo] < 0.5 and _LEVELS[hi] > 0.5:
-            return _LEVELS[alpha]
+            return _LEVELS[alpha], alpha, _LEVELS
     h, w = rgb.shape[:2]
     band = max(1, min(h, w) // 20)
     border = np.concatenate(
@@ -255,12 +262,16 @@ def _ink_of_levels(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
             rgb[:, -band:].reshape(-1, 3),
         ]
     )
-    ink = None
-    for c in range(3):
-        paper = np.median(_LEVELS[border[:, c]])
-        channel = np.abs(_LEVELS - paper)[rgb[..., c]]
-        ink = channel if ink is None else np.maximum(ink, channel)
-    return ink
+    tables = [np.abs(_LEVELS - np.median(_LEVELS[border[:, c]])) for c in range(3)]
+    plane = rgb[..., 0]
+    if np.array_equal(plane, rgb[..., 1]) and np.array_equal(plane, rgb[..., 2]):
+        # A gray picture: the three channels' tables merge into one.
+        table = np.maximum(np.maximum(tables[0], tables[1]), tables[2])
+        return table[plane], plane, table
+    ink = np.maximum(
+        np.maximum(tables[0][plane], tables[1][rgb[..., 1]]), tables[2][rgb[..., 2]]
+    )
+    return ink, None, None
 
 
 def _array_to_rgb(a: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -294,9 +305,9 @@ def _array_to_rgb(a: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray | No
     return a[..., :3], alpha
 
 
-def _otsu(values: np.ndarray) -> float:
-    """Otsu's threshold of values in 0..1 (256 bins)."""
-    hist, edges = np.histogram(values, bins=256, range=(0.0, 1.0))
+def _otsu(values: np.ndarray, counts: np.ndarray | None = None) -> float:
+    """Otsu's threshold of values in 0..1 (256 bins), each ``counts`` times."""
+    hist, edges = np.histogram(values, bins=256, range=(0.0, 1.0), weights=counts)
     hist = hist.astype(np.float64)
     centers = (edges[:-1] + edges[1:]) / 2
     w0 = np.cumsum(hist)
@@ -332,7 +343,7 @@ def load_ink(picture) -> np.ndarray:
         image = _open_image(picture)
         levels = _image_to_levels(image)
         if levels is not None:
-            return _ink_of_levels(*levels)
+            return _ink_of_levels(*levels)[0]
         rgb, alpha = _image_to_array(image)
     if alpha is not None and alpha.min() < 0.5 and alpha.max() > 0.5:
         # A transparent canvas: paint is where the canvas is covered. Paint of
@@ -364,15 +375,23 @@ def _contrast(rgb: np.ndarray) -> np.ndarray:
     return np.maximum(np.maximum(diff[..., 0], diff[..., 1]), diff[..., 2])
 
 
-def _ink_mask(ink: np.ndarray, name: str) -> np.ndarray:
-    """The digit's ink pixels: thresholded, speckle and specks removed."""
+def _ink_mask(ink: np.ndarray, name: str, plane=None, table=None) -> np.ndarray:
+    """The digit's ink pixels: thresholded, speckle and specks removed.
+
+    With ``ink == table[plane]`` (see :func:`_ink_of_levels`) the threshold is
+    found from the 256 table entries, each counted as often as it occurs.
+    """
     top = float(np.percentile(ink, 99.9)) if ink.size > 1000 else float(ink.max())
     if top < 0.12:
         raise DigitlabError(
             f"{name} looks blank: no ink found (nothing differs from the paper); "
             "give a picture with a digit on it."
         )
-    level = _otsu(np.clip(ink / top, 0, 1)) * top
+    if plane is None:
+        level = _otsu(np.clip(ink / top, 0, 1)) * top
+    else:
+        counts = np.bincount(plane.ravel(), minlength=256).astype(np.float64)
+        level = _otsu(np.clip(table / top, 0, 1), counts) * top
     level = min(max(level, 0.35 * top), 0.65 * top)
     mask = ink > level
     # Each speck of JPEG noise or dirt is a small separate component; the strokes
@@ -577,8 +596,17 @@ def prepare(picture, pipeline: str = "uci8x8") -> np.ndarray:
     """
     spec = _check_pipeline(pipeline)
     name = _name(picture)
-    ink = load_ink(picture)
-    mask = _ink_mask(ink, name)
+    plane = table = None
+    if isinstance(picture, np.ndarray):
+        ink = load_ink(picture)
+    else:
+        image = _open_image(picture)
+        levels = _image_to_levels(image)
+        if levels is None:
+            ink = load_ink(image)
+        else:
+            ink, plane, table = _ink_of_levels(*levels)
+    mask = _ink_mask(ink, name, plane, table)
     if spec.name == "uci8x8":
         return _uci8x8(mask).ravel()
     return _mnist28(ink, mask).ravel()
