@@ -252,16 +252,7 @@ def _ink_of_levels(rgb: np.ndarray, alpha: np.ndarray | None):
         lo, hi = int(alpha.min()), int(alpha.max())
         if _LEVELS[lo] < 0.5 and _LEVELS[hi] > 0.5:
             return _LEVELS[alpha], alpha, _LEVELS
-    h, w = rgb.shape[:2]
-    band = max(1, min(h, w) // 20)
-    border = np.concatenate(
-        [
-            rgb[:band].reshape(-1, 3),
-            rgb[-band:].reshape(-1, 3),
-            rgb[:, :band].reshape(-1, 3),
-            rgb[:, -band:].reshape(-1, 3),
-        ]
-    )
+    border = _border_pixels(rgb)
     tables = [np.abs(_LEVELS - np.median(_LEVELS[border[:, c]])) for c in range(3)]
     plane = rgb[..., 0]
     if np.array_equal(plane, rgb[..., 1]) and np.array_equal(plane, rgb[..., 2]):
@@ -354,11 +345,11 @@ def load_ink(picture) -> np.ndarray:
     return ink
 
 
-def _contrast(rgb: np.ndarray) -> np.ndarray:
-    """Difference from the paper color (the median of the border), 0..1."""
+def _border_pixels(rgb: np.ndarray) -> np.ndarray:
+    """The pixels of a band 1/20 of the picture wide along its edges: the paper."""
     h, w = rgb.shape[:2]
     band = max(1, min(h, w) // 20)
-    border = np.concatenate(
+    return np.concatenate(
         [
             rgb[:band].reshape(-1, 3),
             rgb[-band:].reshape(-1, 3),
@@ -366,6 +357,11 @@ def _contrast(rgb: np.ndarray) -> np.ndarray:
             rgb[:, -band:].reshape(-1, 3),
         ]
     )
+
+
+def _contrast(rgb: np.ndarray) -> np.ndarray:
+    """Difference from the paper color (the median of the border), 0..1."""
+    border = _border_pixels(rgb)
     # Per channel and an explicit maximum: the same numbers as
     # np.median(border, axis=0) and .max(axis=2), 3× faster (reductions over a
     # length-3 last axis are slow in numpy); every picture the web page gets
