@@ -183,8 +183,8 @@ def _check_pixels(n_pixels: int, name: str) -> None:
         raise DigitlabError(_too_big(name))
 
 
-def _image_to_array(image) -> tuple[np.ndarray, np.ndarray | None]:
-    """RGB floats in 0..1 of shape (h, w, 3), and alpha in 0..1 or None."""
+def _first_frame_at_work_size(image):
+    """The first frame of ``image``, shrunk (box filter) to fit the working size."""
     from PIL import Image
 
     if getattr(image, "n_frames", 1) > 1:
@@ -194,6 +194,12 @@ def _image_to_array(image) -> tuple[np.ndarray, np.ndarray | None]:
         if image.mode not in ("RGB", "RGBA", "L", "LA"):
             image = image.convert("RGBA")
         image.thumbnail((_WORK_SIDE, _WORK_SIDE), Image.Resampling.BOX)
+    return image
+
+
+def _image_to_array(image) -> tuple[np.ndarray, np.ndarray | None]:
+    """RGB floats in 0..1 of shape (h, w, 3), and alpha in 0..1 or None."""
+    image = _first_frame_at_work_size(image)
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (
         image.mode == "P" and "transparency" in image.info
     )
@@ -213,15 +219,7 @@ def _image_to_levels(image):
     page sends): the same numbers as :func:`_image_to_array` without turning
     the whole picture into floats. None for 16/32-bit pictures.
     """
-    from PIL import Image
-
-    if getattr(image, "n_frames", 1) > 1:
-        image.seek(0)
-    if max(image.size) > _WORK_SIDE:
-        image = image.copy()
-        if image.mode not in ("RGB", "RGBA", "L", "LA"):
-            image = image.convert("RGBA")
-        image.thumbnail((_WORK_SIDE, _WORK_SIDE), Image.Resampling.BOX)
+    image = _first_frame_at_work_size(image)
     if image.mode in ("I;16", "I"):
         return None
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (
