@@ -1,8 +1,11 @@
-"""Shared fixtures: the built-in digits and the real MNIST test set when present."""
+"""Shared fixtures: the built-in digits, the real MNIST test set when present, and a
+real server with Debian's chromium for the browser tests."""
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -38,3 +41,59 @@ def mnist_dir():
     if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists():
         pytest.skip(f"the MNIST test set is not at {MNIST_DIR}")
     return MNIST_DIR
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright; skips when either is missing."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"chromium is not installed at {CHROMIUM}")
+    pytest.importorskip("playwright", reason="playwright is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``digitlab serve`` on a free 127.0.0.1 port: yields (url, examples folder)."""
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    import uvicorn
+
+    from digitlab.web import create_app
+    from digitlab.web.server import bind
+
+    examples = tmp_path_factory.mktemp("examples")
+    app = create_app(digitlab.default_model(), examples_dir=examples)
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}", examples
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()

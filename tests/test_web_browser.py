@@ -1,16 +1,15 @@
 """The drawing page in a real browser: Debian's chromium driven by Playwright.
 
-A real uvicorn server runs on a free 127.0.0.1 port in a thread; the test draws
-digits with the mouse on the canvas and reads what the page shows. Set
-``DIGITLAB_SCREENSHOTS=DIR`` to keep the screenshots for looking at.
+A real uvicorn server runs on a free 127.0.0.1 port in a thread (the ``server``
+and ``browser`` fixtures of conftest.py); the test draws digits with the mouse on
+the canvas and reads what the page shows. Set ``DIGITLAB_SCREENSHOTS=DIR`` to keep
+the screenshots for looking at.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -20,24 +19,7 @@ import digitlab
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 pytest.importorskip("playwright", reason="playwright is not installed")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason=f"chromium is not installed at {CHROMIUM}"
-    ),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # Strokes in fractions of the canvas (x, y), drawn the way people draw them.
 ONE = [[(0.52, 0.15), (0.50, 0.85)]]
@@ -52,45 +34,6 @@ THREE = [
     [(0.32, 0.22), (0.45, 0.15), (0.6, 0.16), (0.66, 0.27), (0.6, 0.4), (0.47, 0.47)],
     [(0.47, 0.47), (0.62, 0.53), (0.68, 0.66), (0.6, 0.8), (0.45, 0.85), (0.3, 0.78)],
 ]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    import uvicorn
-
-    from digitlab.web.server import bind
-
-    examples = tmp_path_factory.mktemp("examples")
-    from digitlab.web import create_app
-
-    app = create_app(digitlab.default_model(), examples_dir=examples)
-    sock = bind("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}", examples
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -15,10 +15,14 @@ def require_web() -> None:
     """Raise a clear :class:`DigitlabError` naming the extra if FastAPI is missing."""
     try:
         import fastapi  # noqa: F401
+        import fastapi_offline  # noqa: F401  (Swagger UI for /docs, no CDN)
         import python_multipart  # noqa: F401  (for picture uploads)
         import uvicorn  # noqa: F401
     except ImportError as exc:
-        name = {"python_multipart": "python-multipart"}.get(exc.name, exc.name)
+        name = {
+            "python_multipart": "python-multipart",
+            "fastapi_offline": "fastapi-offline",
+        }.get(exc.name, exc.name)
         raise DigitlabError(
             f"The web page needs {name}, which is not installed; install the "
             'web extra with: pip install "digitlab[web]"'

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digitlab.errors import DigitlabError
@@ -26,11 +27,23 @@ __all__ = ["create_app", "DEFAULT_EXAMPLES_DIR"]
 #: Where "that was a ..." saves drawings unless told otherwise.
 DEFAULT_EXAMPLES_DIR = "digitlab-examples"
 
+#: Where /docs gets Swagger UI's script, style sheet and icon (from fastapi-offline).
+DOCS_ASSETS_URL = "/docs-assets"
+
 # The page never loads anything from elsewhere: this header makes sure of it.
 PAGE_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
     "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
+)
+
+# /docs is Swagger UI from this server: besides its files it needs the inline
+# script FastAPI writes into the page to start it (built per request, hence
+# 'unsafe-inline' rather than a hash) and data: images; still no other origin.
+DOCS_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
 
@@ -121,6 +134,7 @@ class PagePolicy:
             return
         path = scope["path"]
         page = path == "/" or path.startswith("/static/")
+        docs = path == "/docs" or path.startswith("/docs/")
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -129,6 +143,8 @@ class PagePolicy:
                 if page:
                     headers.append((b"content-security-policy", PAGE_POLICY.encode()))
                     headers.append((b"cache-control", b"no-cache"))
+                elif docs:
+                    headers.append((b"content-security-policy", DOCS_POLICY.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -207,7 +223,13 @@ def create_app(
 
     from digitlab import __version__
 
-    app = FastAPI(
+    # FastAPI's own /docs loads Swagger UI from a CDN (a blank page offline);
+    # fastapi-offline serves the same Swagger UI from files in its package.
+    # /redoc is switched off: one documentation page is enough.
+    app = FastAPIOffline(
+        docs_url="/docs",
+        redoc_url=None,
+        static_url=DOCS_ASSETS_URL,
         title="digitlab",
         version=__version__,
         summary="Draw a digit and watch a k-nearest-neighbors model decide.",
