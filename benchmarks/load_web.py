@@ -160,7 +160,7 @@ async def load(host, port, payloads, n_requests, n_clients, timeout):
     return np.array(latencies), errors, time.perf_counter() - start
 
 
-def start_server(examples: str):
+def start_server(examples: str, workers: int):
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(
@@ -177,6 +177,8 @@ def start_server(examples: str):
             "0",
             "--examples",
             examples,
+            "--workers",
+            str(workers),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -209,12 +211,18 @@ def baseline(pngs, n: int) -> tuple[np.ndarray, float]:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) a process has used so far; None off Linux."""
+    """CPU time (user + system) a process and its workers have used; None off Linux."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = [
+            int(child)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(child) or 0.0 for child in children)
 
 
 def ms(seconds) -> str:
@@ -226,6 +234,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="digitlab serve --workers (default 2: one per core here)",
+    )
     args = parser.parse_args()
 
     pngs = [canvas_png(d) for d in sorted(STROKES)]
@@ -237,7 +251,7 @@ def main() -> None:
     )
 
     with tempfile.TemporaryDirectory() as examples:
-        process, port = start_server(examples)
+        process, port = start_server(examples, args.workers)
         try:
             payloads = [
                 (d, request_bytes("127.0.0.1", port, png))
@@ -264,7 +278,8 @@ def main() -> None:
     p50, p90, p99 = np.percentile(lat, [50, 90, 99]) if len(lat) else (0, 0, 0)
     print(
         f"digitlab serve on 127.0.0.1, {args.requests:,} predict requests "
-        f"from {args.clients} concurrent clients ({os.cpu_count()} CPUs):"
+        f"from {args.clients} concurrent clients, --workers {args.workers} "
+        f"({os.cpu_count()} CPUs):"
     )
     print(
         f"  answered: {len(lat):,} in {wall:.2f} s = {len(lat) / wall:,.0f} requests/s"

@@ -80,3 +80,20 @@ def test_slanted_copies_are_unchanged(reference):
     np.testing.assert_array_equal(
         vary_digit(data.X[idx[3]], *odd[1]), reference["X_aug2"][10 + 3]
     )
+
+
+def test_percentile_and_median_from_counts_equal_numpys():
+    """The counted forms give numpy's own numbers, to the last bit."""
+    from digitlab.preprocess import _LEVELS, _median_level, _percentile_of_counts
+
+    rng = np.random.default_rng(7)
+    for trial in range(300):
+        n = int(rng.integers(1, 5000))
+        # Few distinct levels, many repeats: how pictures look.
+        levels = rng.choice(rng.integers(0, 256, size=6), size=n).astype(np.uint8)
+        assert _median_level(levels) == np.median(_LEVELS[levels])
+        table = np.abs(_LEVELS - rng.random())
+        counts = np.bincount(levels, minlength=256)
+        for q in (0.0, 12.5, 50.0, 99.9, 100.0):
+            expected = np.percentile(table[levels], q)
+            assert _percentile_of_counts(table, counts, q) == expected, (trial, q)

@@ -12,6 +12,8 @@ import io
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -572,6 +574,83 @@ def test_serve_runs_on_localhost_and_answers(tmp_path):
         process.wait(timeout=10)
         process.stdout.close()
         process.stderr.close()
+
+
+def _children(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task")
+    return [
+        int(c) for t in tasks.iterdir() for c in (t / "children").read_text().split()
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_serve_with_two_workers_answers_like_one(tmp_path, model, digits):
+    """--workers 2: two processes load the saved model and answer alike."""
+    import httpx
+
+    from digitlab.web.service import describe_model, explain, open_picture
+
+    saved = tmp_path / "k5.npz"
+    digitlab.save_model(model, saved)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digitlab", "serve", "--port", "0", "--workers", "2"]
+        + ["--model", str(saved), "--examples", str(tmp_path / "ex")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        url = process.stdout.readline().strip().split()[4]
+        assert url.startswith("http://127.0.0.1:")
+        with httpx.Client(timeout=30) as web:
+            for _ in range(600):
+                try:
+                    if web.get(url + "/api/health").json()["status"] == "ok":
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            workers = [
+                pid
+                for pid in _children(process.pid)
+                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            ]
+            assert len(workers) == 2
+            temp_model = Path(
+                Path(f"/proc/{workers[0]}/environ")
+                .read_bytes()
+                .split(b"DIGITLAB_SERVE_MODEL=")[1]
+                .split(b"\0")[0]
+                .decode()
+            )
+            assert temp_model.is_file()
+            info = describe_model(model)
+            for digit in "017":
+                picture = draw(digit)
+                answer = web.post(
+                    url + "/api/predict", json={"image": data_url(picture)}
+                )
+                assert answer.status_code == 200
+                expected = explain(model, open_picture(png_bytes(picture)), info=info)
+                assert answer.json()["digit"] == expected["digit"] == digit
+                assert answer.json()["neighbors"] == expected["neighbors"]
+            assert web.get(url + "/api/model").json()["k"] == 5
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stdout.close()
+        process.stderr.close()
+    assert process.returncode == 0
+    # The workers are gone and the temporary model file with them.
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    assert not temp_model.exists()
+
+
+def test_serve_refuses_zero_workers():
+    result = CliRunner().invoke(main, ["serve", "--workers", "0"])
+    assert result.exit_code == 2
+    assert "--workers" in result.output and "Traceback" not in result.output
 
 
 @pytest.mark.slow

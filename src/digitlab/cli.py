@@ -971,9 +971,18 @@ def mistakes(
     metavar="DIR",
     help='Where "that was a ..." saves drawings, as DIR/<label>/<time>.png.',
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Worker processes answering requests side by side (about one per CPU "
+    "core for many users at once).",
+)
 @recipe_option
 @friendly
-def serve(host, port, model_path, examples_dir, recipe):
+def serve(host, port, model_path, examples_dir, recipe, workers):
     """Draw a digit in your browser and watch the model decide.
 
     \b
@@ -987,6 +996,7 @@ def serve(host, port, model_path, examples_dir, recipe):
       digitlab serve --port 8080 --model model.npz
       digitlab serve --recipe knn-distance
       digitlab serve --host 0.0.0.0     (reachable from other machines)
+      digitlab serve --workers 2        (a class drawing at once)
     """
     from digitlab.web import require_web
 
@@ -999,6 +1009,7 @@ def serve(host, port, model_path, examples_dir, recipe):
         model_path=model_path,
         examples_dir=examples_dir,
         recipe=recipe,
+        workers=workers,
     )
 
 

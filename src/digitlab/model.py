@@ -25,7 +25,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from digitlab.errors import DigitlabError, DigitlabNotice
 from digitlab.files import check_target, write_bytes
-from digitlab.neighbors import check_metric, check_weights, kneighbors, vote
+from digitlab.neighbors import (
+    FitRows,
+    check_metric,
+    check_weights,
+    kneighbors,
+    vote,
+)
 
 __all__ = ["KNN", "save_model", "load_model", "FORMAT_VERSION"]
 
@@ -160,7 +166,13 @@ class KNN(ClassifierMixin, BaseEstimator):
                 f"k between 1 and {X.shape[0]}."
             )
         self._fit_X = X
+        # What every ranking derives from the training rows, kept for all queries.
+        self._fit_rows = FitRows(X)
         return self
+
+    def _search_rows(self):
+        rows = getattr(self, "_fit_rows", None)
+        return rows if rows is not None and rows.X is self._fit_X else self._fit_X
 
     def _check_params(self) -> None:
         if (
@@ -204,12 +216,12 @@ class KNN(ClassifierMixin, BaseEstimator):
             )
         else:
             X = self._validate_X(X)
-            dist, ind = kneighbors(self._fit_X, X, k, metric=self.metric)
+            dist, ind = kneighbors(self._search_rows(), X, k, metric=self.metric)
         return (dist, ind) if return_distance else ind
 
     def _votes(self, X):
         X = self._validate_X(X)
-        dist, ind = kneighbors(self._fit_X, X, self.k, metric=self.metric)
+        dist, ind = kneighbors(self._search_rows(), X, self.k, metric=self.metric)
         return vote(self._y[ind], dist, len(self.classes_), self.weights)
 
     def predict_proba(self, X):

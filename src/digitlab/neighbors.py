@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -43,6 +44,7 @@ __all__ = [
     "BACKENDS",
     "METRICS",
     "WEIGHTS",
+    "FitRows",
     "Ranker",
     "check_backend",
     "check_metric",
@@ -146,6 +148,62 @@ def check_weights(weights: str) -> str:
 
 def _is_integer_valued(X: np.ndarray) -> bool:
     return bool(np.all(np.isfinite(X)) and np.array_equal(X, np.round(X)))
+
+
+class FitRows:
+    """The rows to search, with what every ranking against them needs.
+
+    ``kneighbors(FitRows(X), Q, k)`` gives exactly ``kneighbors(X, Q, k)``;
+    the squared norms, the integer check and the product matrix are computed
+    on first use and then kept. A fitted model holds one, so each query (a web
+    request: one row against 16,173) pays only for its own rows.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_fit, n_features)
+        Not copied when it is already float64; do not change it afterwards.
+    """
+
+    def __init__(self, X):
+        self.X = np.asarray(X, dtype=np.float64)
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.X.shape
+
+    @cached_property
+    def integer_valued(self) -> bool:
+        """Whether every value is a finite whole number."""
+        return _is_integer_valued(self.X)
+
+    @cached_property
+    def largest(self) -> float:
+        """The largest absolute value (0 for no rows)."""
+        return float(np.max(np.abs(self.X), initial=0))
+
+    @cached_property
+    def sq(self) -> np.ndarray:
+        """Squared euclidean norm of each row."""
+        return np.einsum("ij,ij->i", self.X, self.X)
+
+    @cached_property
+    def augmented(self) -> np.ndarray:
+        """``[-2 X, |x|²]``: one product with ``[q, 1]`` gives ``|x|² - 2 q·x``."""
+        return np.hstack([-2.0 * self.X, self.sq[:, None]])
+
+    @cached_property
+    def unit(self) -> np.ndarray:
+        """The rows scaled to length 1 (zero rows stay zero)."""
+        norms = np.sqrt(self.sq)
+        norms[norms == 0] = 1.0
+        return self.X / norms[:, None]
+
+
+def _fit_rows(X_fit) -> FitRows:
+    return X_fit if isinstance(X_fit, FitRows) else FitRows(X_fit)
 
 
 def _block_rows(n_fit: int, n_features: int, block_bytes: int) -> int:
@@ -255,8 +313,9 @@ def kneighbors(
 
     Parameters
     ----------
-    X_fit : ndarray of shape (n_fit, n_features)
-        The rows to search (the training digits).
+    X_fit : ndarray of shape (n_fit, n_features), or FitRows
+        The rows to search (the training digits); a :class:`FitRows` of them
+        keeps what the ranking derives from them for the next call.
     X_query : ndarray of shape (n_query, n_features)
         The rows whose neighbors are wanted.
     k : int
@@ -297,7 +356,8 @@ def kneighbors(
     ([[1, 2, 0]], [[0.0, 0.0, 1.0]])
     """
     check_metric(metric)
-    X_fit = np.asarray(X_fit, dtype=np.float64)
+    fit = _fit_rows(X_fit)
+    X_fit = fit.X
     X_query = np.asarray(X_query, dtype=np.float64)
     n_fit = X_fit.shape[0]
     n_query = X_query.shape[0]
@@ -323,7 +383,7 @@ def kneighbors(
             block_bytes=block_bytes,
         )
         return (values if squared else np.sqrt(values)), columns
-    integer_exact = _integer_exact(metric, X_fit, X_query)
+    integer_exact = _integer_exact(metric, fit, X_query)
     rows = _block_rows(n_fit, X_fit.shape[1], block_bytes)
     blocks = [(start, min(n_query, start + rows)) for start in range(0, n_query, rows)]
     if dask is not None:
@@ -343,7 +403,7 @@ def kneighbors(
         values, columns = _symmetric_exact(X_fit, k, block_bytes)
         return (values if squared else np.sqrt(values)), columns
     else:
-        ranker = Ranker(X_fit, k, metric, exclude_self, integer_exact)
+        ranker = Ranker(fit, k, metric, exclude_self, integer_exact)
         parts = [ranker.block(X_query[start:stop], start) for start, stop in blocks]
     dist_out = np.empty((n_query, k))
     idx_out = np.empty((n_query, k), dtype=np.intp)
@@ -395,15 +455,16 @@ def _symmetric_exact(X: np.ndarray, k: int, block_bytes: int):
     return values, columns
 
 
-def _integer_exact(metric: str, X_fit: np.ndarray, X_query: np.ndarray) -> bool:
+def _integer_exact(metric: str, X_fit, X_query: np.ndarray) -> bool:
     """Whether the matrix-product distances are exact integers for this data."""
     if metric not in ("euclidean", "manhattan"):
         return False
-    if not (_is_integer_valued(X_fit) and _is_integer_valued(X_query)):
+    fit = _fit_rows(X_fit)
+    if not (fit.integer_valued and _is_integer_valued(X_query)):
         return False
-    largest = max(np.max(np.abs(X_fit), initial=0), np.max(np.abs(X_query), initial=0))
+    largest = max(fit.largest, np.max(np.abs(X_query), initial=0))
     # |q|² + |x|² + 2|q·x| bounds every intermediate of the identity.
-    return bool(4.0 * largest**2 * X_fit.shape[1] < _EXACT_LIMIT)
+    return bool(4.0 * largest**2 * fit.shape[1] < _EXACT_LIMIT)
 
 
 class Ranker:
@@ -411,25 +472,24 @@ class Ranker:
 
     ``Ranker(X_fit, k, ...).block(Q, start)`` ranks the query rows ``Q`` (rows
     ``start, start+1, ...`` of the queries, or the row numbers ``start`` when it
-    is an array) against ``X_fit``. It is what each
-    block of :func:`kneighbors` runs, on this machine or on a Dask worker.
+    is an array) against ``X_fit`` (an array or a :class:`FitRows`). It is what
+    each block of :func:`kneighbors` runs, on this machine or on a Dask worker.
     Returned euclidean distances are squared.
     """
 
     def __init__(self, X_fit, k, metric, exclude_self, integer_exact):
-        self.X_fit, self.k, self.metric = X_fit, k, metric
+        self.fit = fit = _fit_rows(X_fit)
+        self.X_fit, self.k, self.metric = fit.X, k, metric
         self.exclude_self, self.integer_exact = exclude_self, integer_exact
-        self.fit_sq = np.einsum("ij,ij->i", X_fit, X_fit)
+        self.fit_sq = fit.sq
         self.max_fit_sq = self.fit_sq.max(initial=0)
         if metric == "euclidean" and integer_exact:
             # One matrix product gives |x|² - 2 q·x, exact integers here: the
             # distances' ranking without any pass over the block (|q|² is the
             # same along a row and is added to the k winners only).
-            self.X_aug = np.hstack([-2.0 * X_fit, self.fit_sq[:, None]])
+            self.X_aug = fit.augmented
         if metric == "cosine":
-            norms = np.sqrt(self.fit_sq)
-            norms[norms == 0] = 1.0
-            self.X_fit_unit = X_fit / norms[:, None]
+            self.X_fit_unit = fit.unit
 
     def block(self, Q: np.ndarray, start):
         k, X_fit, metric = self.k, self.X_fit, self.metric

@@ -225,6 +225,10 @@ def _image_to_levels(image):
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (
         image.mode == "P" and "transparency" in image.info
     )
+    if image.mode in ("RGB", "RGBA"):
+        # The levels as they are: what convert("RGBA") would copy, uncopied.
+        levels = np.asarray(image)
+        return levels[..., :3], (levels[..., 3] if has_alpha else None)
     rgba = np.asarray(image.convert("RGBA"))
     return rgba[..., :3], (rgba[..., 3] if has_alpha else None)
 
@@ -237,7 +241,8 @@ def _ink_of_levels(rgb: np.ndarray, alpha: np.ndarray | None):
     """:func:`load_ink` of 8-bit levels: bit for bit what the float path gives.
 
     Each pixel's difference from the paper only depends on its level, so it is
-    looked up in a 256-entry table per channel instead of computed per pixel.
+    looked up in a 256-entry table per channel instead of computed per pixel,
+    and the paper's color (the border's median) is read from level counts.
 
     Returns
     -------
@@ -250,17 +255,46 @@ def _ink_of_levels(rgb: np.ndarray, alpha: np.ndarray | None):
         lo, hi = int(alpha.min()), int(alpha.max())
         if _LEVELS[lo] < 0.5 and _LEVELS[hi] > 0.5:
             return _LEVELS[alpha], alpha, _LEVELS
-    border = _border_pixels(rgb)
-    tables = [np.abs(_LEVELS - np.median(_LEVELS[border[:, c]])) for c in range(3)]
     plane = rgb[..., 0]
     if np.array_equal(plane, rgb[..., 1]) and np.array_equal(plane, rgb[..., 2]):
-        # A gray picture: the three channels' tables merge into one.
-        table = np.maximum(np.maximum(tables[0], tables[1]), tables[2])
+        # A gray picture: the three channels' tables are one.
+        table = np.abs(_LEVELS - _median_level(_border_pixels(plane)))
         return table[plane], plane, table
+    border = _border_pixels(rgb)
+    tables = [np.abs(_LEVELS - _median_level(border[:, c])) for c in range(3)]
     ink = np.maximum(
         np.maximum(tables[0][plane], tables[1][rgb[..., 1]]), tables[2][rgb[..., 2]]
     )
     return ink, None, None
+
+
+def _median_level(levels: np.ndarray) -> float:
+    """``np.median(_LEVELS[levels])`` of 8-bit levels, exactly, from their counts."""
+    ends = np.cumsum(np.bincount(levels, minlength=256))
+    n = int(ends[-1])
+    middle = _LEVELS[np.searchsorted(ends, [(n - 1) // 2, n // 2], side="right")]
+    # np.median averages the two middle values (the one middle value for odd n).
+    return float(np.mean(middle[1:] if n % 2 else middle))
+
+
+def _percentile_of_counts(values: np.ndarray, counts: np.ndarray, q: float) -> float:
+    """``np.percentile(np.repeat(values, counts), q)``, without the repeat.
+
+    numpy's default ("linear") method: the virtual index ``(n - 1) q / 100``
+    between two order statistics, which are found in the cumulative counts;
+    the interpolation is numpy's own two-sided formula, so the result is the
+    same to the last bit (tests compare the two).
+    """
+    order = np.argsort(values, kind="stable")
+    ends = np.cumsum(counts[order])
+    n = int(ends[-1])
+    virtual = (n - 1) * (q / 100)
+    below = min(int(np.floor(virtual)), n - 1)
+    above = min(below + 1, n - 1)
+    a, b = values[order][np.searchsorted(ends, [below, above], side="right")]
+    gamma = virtual - below
+    diff = b - a
+    return float(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
 
 
 def _array_to_rgb(a: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -343,16 +377,21 @@ def load_ink(picture) -> np.ndarray:
     return ink
 
 
-def _border_pixels(rgb: np.ndarray) -> np.ndarray:
-    """The pixels of a band 1/20 of the picture wide along its edges: the paper."""
-    h, w = rgb.shape[:2]
+def _border_pixels(a: np.ndarray) -> np.ndarray:
+    """The pixels of a band 1/20 of the picture wide along its edges: the paper.
+
+    ``a`` is (h, w) or (h, w, channels); the pixels come as rows of channels
+    (or flat, for one plane).
+    """
+    h, w = a.shape[:2]
     band = max(1, min(h, w) // 20)
+    tail = a.shape[2:]
     return np.concatenate(
         [
-            rgb[:band].reshape(-1, 3),
-            rgb[-band:].reshape(-1, 3),
-            rgb[:, :band].reshape(-1, 3),
-            rgb[:, -band:].reshape(-1, 3),
+            a[:band].reshape(-1, *tail),
+            a[-band:].reshape(-1, *tail),
+            a[:, :band].reshape(-1, *tail),
+            a[:, -band:].reshape(-1, *tail),
         ]
     )
 
@@ -375,7 +414,13 @@ def _ink_mask(ink: np.ndarray, name: str, plane=None, table=None) -> np.ndarray:
     With ``ink == table[plane]`` (see :func:`_ink_of_levels`) the threshold is
     found from the 256 table entries, each counted as often as it occurs.
     """
-    top = float(np.percentile(ink, 99.9)) if ink.size > 1000 else float(ink.max())
+    if ink.size <= 1000:
+        top = float(ink.max())
+    elif plane is None:
+        top = float(np.percentile(ink, 99.9))
+    else:
+        counts = np.bincount(plane.ravel(), minlength=256)
+        top = _percentile_of_counts(table, counts, 99.9)
     if top < 0.12:
         raise DigitlabError(
             f"{name} looks blank: no ink found (nothing differs from the paper); "
@@ -384,8 +429,7 @@ def _ink_mask(ink: np.ndarray, name: str, plane=None, table=None) -> np.ndarray:
     if plane is None:
         level = _otsu(np.clip(ink / top, 0, 1)) * top
     else:
-        counts = np.bincount(plane.ravel(), minlength=256).astype(np.float64)
-        level = _otsu(np.clip(table / top, 0, 1), counts) * top
+        level = _otsu(np.clip(table / top, 0, 1), counts.astype(np.float64)) * top
     level = min(max(level, 0.35 * top), 0.65 * top)
     mask = ink > level
     # Each speck of JPEG noise or dirt is a small separate component; the strokes
