@@ -154,3 +154,34 @@ def test_same_results_with_1_and_2_threads(digits):
     for (d1, i1), (d2, i2) in zip(*results, strict=True):
         assert np.array_equal(i1, i2)
         assert d1.tobytes() == d2.tobytes()
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan", "cosine"])
+@pytest.mark.parametrize("integer", [True, False])
+def test_fit_rows_rank_exactly_like_the_array(digits, metric, integer):
+    from digitlab.neighbors import FitRows
+
+    X = digits.X if integer else digits.X / 7.0
+    fit = FitRows(X[:1500])
+    for queries in (X[1500:], X[1500:1501]):
+        expected = kneighbors(X[:1500], queries, 5, metric=metric)
+        for _ in range(2):  # the first call fills the cache, the second uses it
+            got = kneighbors(fit, queries, 5, metric=metric)
+            np.testing.assert_array_equal(got[0], expected[0])
+            np.testing.assert_array_equal(got[1], expected[1])
+
+
+def test_a_fitted_model_derives_its_ranking_data_once(digits):
+    from digitlab.model import KNN
+
+    model = KNN(k=3).fit(digits.X[:1500], digits.y[:1500])
+    model.predict(digits.X[1500:1510])
+    augmented = model._fit_rows.__dict__["augmented"]
+    dist, ind = model.kneighbors(digits.X[1510:])
+    assert model._fit_rows.__dict__["augmented"] is augmented
+    expected = kneighbors(digits.X[:1500], digits.X[1510:], 3)
+    np.testing.assert_array_equal(dist, expected[0])
+    np.testing.assert_array_equal(ind, expected[1])
+    # Refitting replaces the rows and what was derived from them.
+    model.fit(digits.X[:100], digits.y[:100])
+    assert model._fit_rows.X is model._fit_X and len(model._fit_rows) == 100
