@@ -193,11 +193,15 @@ def start_server(examples: str, workers: int):
 
 
 def baseline(pngs, n: int) -> tuple[np.ndarray, float]:
-    """The same work without HTTP: explain() called in-process, one at a time.
+    """The same work without HTTP: explain() called in-process, one at a time,
+    with one BLAS thread as in the server.
 
     Returns the wall time of each call and the mean CPU time per call.
     """
+    from digitlab.web.server import one_blas_thread
     from digitlab.web.service import describe_model, explain, open_picture
+
+    one_blas_thread()
 
     model = digitlab.default_model()
     info = describe_model(model)
@@ -260,6 +264,7 @@ def main() -> None:
             # Warm up (not counted): first requests pay for imports and caches.
             asyncio.run(load("127.0.0.1", port, payloads, 50, 4, 60))
             cpu_before = cpu_seconds(process.pid)
+            client_before = time.process_time()
             lat, errors, wall = asyncio.run(
                 load(
                     "127.0.0.1",
@@ -271,6 +276,7 @@ def main() -> None:
                 )
             )
             cpu_after = cpu_seconds(process.pid)
+            client_cpu = (time.process_time() - client_before) / max(1, args.requests)
         finally:
             process.terminate()
             process.wait(timeout=10)
@@ -292,7 +298,8 @@ def main() -> None:
         server_cpu = (cpu_after - cpu_before) / len(lat)
         print(
             f"  server CPU per request: {ms(server_cpu)} "
-            f"(explain() alone: {ms(core_cpu)}; the rest is HTTP, JSON, base64)"
+            f"(explain() alone: {ms(core_cpu)}; the rest is HTTP, JSON, base64); "
+            f"these clients' CPU per request: {ms(client_cpu)}"
         )
     print(f"  errors: {len(errors)}")
     for line in errors[:5]:

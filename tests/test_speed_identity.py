@@ -97,3 +97,41 @@ def test_percentile_and_median_from_counts_equal_numpys():
         for q in (0.0, 12.5, 50.0, 99.9, 100.0):
             expected = np.percentile(table[levels], q)
             assert _percentile_of_counts(table, counts, q) == expected, (trial, q)
+
+
+def test_otsu_of_weighted_levels_equals_numpys_histogram():
+    from digitlab.preprocess import _otsu
+
+    def reference(values, counts):
+        hist, edges = np.histogram(values, bins=256, range=(0.0, 1.0), weights=counts)
+        centers = (edges[:-1] + edges[1:]) / 2
+        w0 = np.cumsum(hist)
+        w1 = w0[-1] - w0
+        m0 = np.cumsum(hist * centers)
+        mean0 = np.divide(m0, w0, out=np.zeros_like(m0), where=w0 > 0)
+        mean1 = np.divide(m0[-1] - m0, w1, out=np.zeros_like(m0), where=w1 > 0)
+        return float(edges[int(np.argmax(w0 * w1 * (mean0 - mean1) ** 2)) + 1])
+
+    rng = np.random.default_rng(3)
+    edges = np.linspace(0.0, 1.0, 257)
+    for _ in range(200):
+        # Level tables hit bin edges exactly (k/255 against i/256) and near them.
+        values = np.clip(
+            np.abs(np.arange(256) / 255 - rng.random()) / rng.random(), 0, 1
+        )
+        values[rng.integers(0, 256, 8)] = rng.choice(edges, 8)
+        counts = rng.integers(0, 500, 256).astype(np.float64)
+        assert _otsu(values, counts) == reference(values, counts)
+
+
+def test_small_gray_pictures_prepare_like_their_arrays():
+    """Under 1,000 pixels the 8-bit path takes the maximum, like the float path."""
+    from PIL import Image
+
+    gray = np.full((28, 24), 250, dtype=np.uint8)
+    gray[4:24, 10:14] = 30  # a bar: a 1
+    gray[4:8, 7:10] = 90
+    picture = Image.fromarray(gray, mode="L")
+    row = digitlab.prepare(picture)
+    np.testing.assert_array_equal(row, digitlab.prepare(gray))
+    assert row.reshape(8, 8)[:, 3:5].sum() > 40

@@ -676,3 +676,15 @@ def test_digitlab_imports_no_web_framework_and_names_the_extra():
         "The web page needs fastapi, which is not installed; install the web "
         'extra with: pip install "digitlab[web]"'
     )
+
+
+def test_data_urls_with_line_breaks_decode_like_plain_ones():
+    from digitlab.web.service import decode_data_url
+
+    png = png_bytes(draw("1"))
+    text = base64.b64encode(png).decode()
+    wrapped = "\n".join(text[i : i + 76] for i in range(0, len(text), 76))
+    assert decode_data_url("data:image/png;base64," + text) == png
+    assert decode_data_url("data:image/png;base64," + wrapped + " \r\n") == png
+    with pytest.raises(digitlab.DigitlabError, match="invalid base64"):
+        decode_data_url("data:image/png;base64," + text[:-3] + "*==")

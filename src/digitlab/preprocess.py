@@ -254,12 +254,12 @@ def _ink_of_levels(rgb: np.ndarray, alpha: np.ndarray | None):
     if alpha is not None:
         lo, hi = int(alpha.min()), int(alpha.max())
         if _LEVELS[lo] < 0.5 and _LEVELS[hi] > 0.5:
-            return _LEVELS[alpha], alpha, _LEVELS
+            return np.take(_LEVELS, alpha), alpha, _LEVELS
     plane = rgb[..., 0]
     if np.array_equal(plane, rgb[..., 1]) and np.array_equal(plane, rgb[..., 2]):
         # A gray picture: the three channels' tables are one.
         table = np.abs(_LEVELS - _median_level(_border_pixels(plane)))
-        return table[plane], plane, table
+        return np.take(table, plane), plane, table
     border = _border_pixels(rgb)
     tables = [np.abs(_LEVELS - _median_level(border[:, c])) for c in range(3)]
     ink = np.maximum(
@@ -328,10 +328,21 @@ def _array_to_rgb(a: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray | No
     return a[..., :3], alpha
 
 
+# np.histogram's edges for 256 bins over 0..1.
+_OTSU_EDGES = np.linspace(0.0, 1.0, 257)
+
+
 def _otsu(values: np.ndarray, counts: np.ndarray | None = None) -> float:
     """Otsu's threshold of values in 0..1 (256 bins), each ``counts`` times."""
-    hist, edges = np.histogram(values, bins=256, range=(0.0, 1.0), weights=counts)
-    hist = hist.astype(np.float64)
+    if counts is None:
+        hist = np.histogram(values, bins=256, range=(0.0, 1.0))[0].astype(np.float64)
+    else:
+        # The few weighted values of a level table: numpy's bins (edges[i] <=
+        # v < edges[i + 1], the last one closed) by search, without np.histogram's
+        # setup, which costs more than the counting here.
+        bins = np.minimum(np.searchsorted(_OTSU_EDGES, values, side="right") - 1, 255)
+        hist = np.bincount(bins, weights=counts, minlength=256)
+    edges = _OTSU_EDGES
     centers = (edges[:-1] + edges[1:]) / 2
     w0 = np.cumsum(hist)
     w1 = w0[-1] - w0
@@ -414,19 +425,19 @@ def _ink_mask(ink: np.ndarray, name: str, plane=None, table=None) -> np.ndarray:
     With ``ink == table[plane]`` (see :func:`_ink_of_levels`) the threshold is
     found from the 256 table entries, each counted as often as it occurs.
     """
+    counts = None if plane is None else np.bincount(plane.ravel(), minlength=256)
     if ink.size <= 1000:
         top = float(ink.max())
-    elif plane is None:
+    elif counts is None:
         top = float(np.percentile(ink, 99.9))
     else:
-        counts = np.bincount(plane.ravel(), minlength=256)
         top = _percentile_of_counts(table, counts, 99.9)
     if top < 0.12:
         raise DigitlabError(
             f"{name} looks blank: no ink found (nothing differs from the paper); "
             "give a picture with a digit on it."
         )
-    if plane is None:
+    if counts is None:
         level = _otsu(np.clip(ink / top, 0, 1)) * top
     else:
         level = _otsu(np.clip(table / top, 0, 1), counts.astype(np.float64)) * top
@@ -434,12 +445,17 @@ def _ink_mask(ink: np.ndarray, name: str, plane=None, table=None) -> np.ndarray:
     mask = ink > level
     # Each speck of JPEG noise or dirt is a small separate component; the strokes
     # of the digit are large ones. Drop every component far smaller than the
-    # largest, and those too small to be a stroke.
-    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
-    if n > 1:
-        sizes = np.bincount(labels.ravel())[1:]
-        keep = sizes >= max(0.05 * sizes.max(), 1e-4 * mask.size)
-        mask = keep[labels - 1] & (labels > 0)
+    # largest, and those too small to be a stroke. (Labelled inside the ink's
+    # bounding box: the same components, found in less paper.)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if len(rows):
+        box = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        labels, n = ndimage.label(mask[box], structure=np.ones((3, 3)))
+        if n > 1:
+            sizes = np.bincount(labels.ravel())[1:]
+            keep = sizes >= max(0.05 * sizes.max(), 1e-4 * mask.size)
+            mask = np.zeros_like(mask)
+            mask[box] = keep[labels - 1] & (labels > 0)
     if mask.sum() == 0:
         raise DigitlabError(
             f"{name} looks blank: no ink found; give a picture with a digit on it."

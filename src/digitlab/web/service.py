@@ -96,7 +96,9 @@ def decode_data_url(url: str) -> bytes:
             "The image data URL is not base64-encoded; send it as "
             "data:image/png;base64,... (what a canvas's toDataURL() gives)."
         )
-    payload = re.sub(r"\s+", "", match["data"])
+    payload = match["data"]
+    if not payload.isascii() or any(c in payload for c in " \t\n\r\f\v"):
+        payload = re.sub(r"\s+", "", payload)  # rare: spaces or line breaks inside
     try:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
