@@ -575,7 +575,7 @@ def _cell_radius(radius: np.ndarray, scale: int) -> np.ndarray:
 
 def _uci_bitmap(mask: np.ndarray) -> np.ndarray:
     """A digit's ink mask -> the 32×32 normalized bitmap of the UCI digits."""
-    digit = _crop(mask.astype(np.float64), mask)
+    digit = _crop(mask, mask).astype(np.float64)
     h, w = digit.shape
     s = _UCI_SCALE
     side = _UCI_SIDE * s
