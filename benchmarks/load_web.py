@@ -198,7 +198,7 @@ def baseline(pngs, n: int) -> tuple[np.ndarray, float]:
 
     Returns the wall time of each call and the mean CPU time per call.
     """
-    from digitlab.web.server import one_blas_thread
+    from digitlab.web.pool import one_blas_thread
     from digitlab.web.service import describe_model, explain, open_picture
 
     one_blas_thread()

@@ -19,6 +19,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digitlab.errors import DigitlabError
+from digitlab.web.pool import make_pictures
 from digitlab.web.routes import api_router, page_router
 from digitlab.web.service import MAX_UPLOAD_BYTES, describe_model
 
@@ -185,6 +186,7 @@ def create_app(
     *,
     examples_dir=DEFAULT_EXAMPLES_DIR,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    workers: int = 1,
 ):
     """Build the digitlab web app.
 
@@ -198,6 +200,10 @@ def create_app(
         ``<examples_dir>/<label>/<timestamp>.png``. Created on the first save.
     max_upload_bytes : int
         Request bodies larger than this are refused with 413.
+    workers : int
+        1: pictures are prepared in a worker thread of the server. More: in that
+        many worker processes sharing one queue (started in the lifespan; see
+        :mod:`digitlab.web.pool`).
 
     Returns
     -------
@@ -219,13 +225,16 @@ def create_app(
 
             app.state.model = default_model()
             app.state.info = describe_model(app.state.model)
-        yield
+        if app.state.pictures is None:
+            app.state.pictures = make_pictures(app.state.model, app.state.info, workers)
+        await app.state.pictures.start()
+        try:
+            yield
+        finally:
+            await app.state.pictures.close()
 
     from digitlab import __version__
 
-    # FastAPI's own /docs loads Swagger UI from a CDN (a blank page offline);
-    # fastapi-offline serves the same Swagger UI from files in its package.
-    # /redoc is switched off: one documentation page is enough.
     app = FastAPIOffline(
         docs_url="/docs",
         redoc_url=None,
@@ -243,6 +252,9 @@ def create_app(
     # A model given here is ready at once (also for clients that skip the lifespan).
     app.state.model = model
     app.state.info = None if model is None else describe_model(model)
+    app.state.pictures = None
+    if model is not None and workers == 1:
+        app.state.pictures = make_pictures(model, app.state.info)
 
     @app.exception_handler(DigitlabError)
     async def _user_error(request, exc):

@@ -6,11 +6,8 @@ Each route reads its request, calls one function of
 
 from __future__ import annotations
 
-import functools
 import json
 
-import anyio
-import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
@@ -33,7 +30,6 @@ from digitlab.web.service import (
     UnsupportedContentType,
     check_label,
     decode_data_url,
-    explain,
     open_picture,
 )
 from digitlab.web.service import save_example as save_example_file
@@ -151,26 +147,6 @@ async def _read_picture(request: Request) -> tuple[bytes, str]:
     raise UnsupportedContentType(f"The request has {shown}; {_SEND_HOW}.")
 
 
-def _open_and_explain(model, data: bytes, name: str, info: dict) -> dict:
-    return explain(model, open_picture(data, name=name), info=info)
-
-
-async def _compute(request: Request, func, *args, **kwargs):
-    """Run CPU work (decoding, preparing, ranking) in a worker thread, one at a time.
-
-    The work holds the GIL most of the time, so two requests in two threads of
-    one process take as long as one after the other, and both finish late.
-    Queued in arrival order, each finishes as early as it can; the event loop
-    stays free to read and answer other requests. More processes
-    (``--workers``) are what use more cores.
-    """
-    state = request.app.state
-    if getattr(state, "cpu_limiter", None) is None:
-        state.cpu_limiter = anyio.CapacityLimiter(1)
-    call = functools.partial(func, *args, **kwargs)
-    return await anyio.to_thread.run_sync(call, limiter=state.cpu_limiter)
-
-
 @api_router.post(
     "/predict",
     response_model=Prediction,
@@ -187,11 +163,9 @@ async def predict(request: Request) -> Prediction:
     dark, or a transparent canvas.
     """
     data, name = await _read_picture(request)
-    app = request.app
-    # Decoding and preparing are CPU work: one trip to the thread pool for both.
-    result = await _compute(
-        request, _open_and_explain, app.state.model, data, name, app.state.info
-    )
+    # Decoding, preparing and ranking: CPU work, done where the app's pictures
+    # go (a worker thread, or worker processes with --workers).
+    result = await request.app.state.pictures.explain(data, name)
     # Checked against the documented schema once, and sent as it is (FastAPI
     # would turn the model back into a dict and check it a second time).
     body = Prediction(**result).model_dump_json()
@@ -234,15 +208,11 @@ async def save_example(request: Request) -> ExampleResponse:
         )
     body = _parse_json(await request.body(), ExampleRequest)
     app = request.app
-    picture = await _compute(
-        request,
-        open_picture,
-        decode_data_url(body.image),
-        name="The image in the data URL",
-    )
+    data, name = decode_data_url(body.image), "The image in the data URL"
+    picture = await run_in_threadpool(open_picture, data, name=name)
     check_label(body.label, app.state.model.classes_)
     # The same check as predict: no ink, no example.
-    await _compute(request, explain, app.state.model, picture, info=app.state.info)
+    await app.state.pictures.explain(data, name)
     saved = await run_in_threadpool(
         save_example_file,
         app.state.examples_dir,

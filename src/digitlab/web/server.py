@@ -1,48 +1,14 @@
-"""Running the web app with uvicorn: what ``digitlab serve`` does.
-
-One process serves by default. ``--workers N`` starts N worker processes under
-uvicorn's supervisor, all accepting on the one socket: the model is written
-once to a temporary model file and every worker loads it from there.
-"""
+"""Running the web app with uvicorn: what ``digitlab serve`` does."""
 
 from __future__ import annotations
 
-import os
 import socket
-import tempfile
-from pathlib import Path
 
 import click
 
 from digitlab.errors import DigitlabError
 
-__all__ = ["bind", "run_server", "url_for", "worker_app"]
-
-# How ``run_server`` tells its worker processes what to serve.
-_MODEL_ENV = "DIGITLAB_SERVE_MODEL"
-_EXAMPLES_ENV = "DIGITLAB_SERVE_EXAMPLES"
-
-
-def one_blas_thread() -> None:
-    """Limit BLAS to one thread in this process.
-
-    A request ranks one row against the training rows: a product too small to
-    share, so extra BLAS threads only spin and take the CPU from the requests
-    being served beside it.
-    """
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=1)
-
-
-def worker_app():
-    """The app of one worker process of ``digitlab serve --workers N``."""
-    from digitlab.model import load_model
-    from digitlab.web.app import create_app
-
-    one_blas_thread()
-    model = load_model(os.environ[_MODEL_ENV])
-    return create_app(model, examples_dir=os.environ[_EXAMPLES_ENV])
+__all__ = ["bind", "run_server", "url_for"]
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -97,11 +63,12 @@ def run_server(
 
     The model is loaded before the port is bound, so a bad ``--model`` is an
     error line, not a server that fails on its first request. With
-    ``workers`` > 1 that many processes answer requests side by side.
+    ``workers`` > 1 that many processes prepare pictures side by side.
     """
     import uvicorn
 
     from digitlab.web.app import create_app
+    from digitlab.web.pool import one_blas_thread
 
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise DigitlabError(
@@ -123,8 +90,7 @@ def run_server(
         if recipe is not None:
             get_recipe(recipe)  # an unknown name is a clear error before any work
         model = default_model(recipe)
-    if workers == 1:
-        app = create_app(model, examples_dir=examples_dir)
+    app = create_app(model, examples_dir=examples_dir, workers=workers)
     sock = bind(host, port)
     real_port = sock.getsockname()[1]
     if host in ("0.0.0.0", "::"):
@@ -140,33 +106,8 @@ def run_server(
         )
     announce("Press Ctrl+C to stop.")
     one_blas_thread()
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
     try:
-        if workers == 1:
-            config = uvicorn.Config(app, log_level="warning", access_log=False)
-            uvicorn.Server(config).run(sockets=[sock])
-        else:
-            _run_workers(model, examples_dir, workers, sock)
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
-
-
-def _run_workers(model, examples_dir, workers: int, sock: socket.socket) -> None:
-    """Serve with ``workers`` processes (uvicorn's supervisor restarts any that die)."""
-    from uvicorn import Config
-    from uvicorn.supervisors import Multiprocess
-
-    from digitlab.model import save_model
-
-    with tempfile.TemporaryDirectory(prefix="digitlab-serve-") as folder:
-        path = Path(folder) / "model.npz"
-        save_model(model, path)
-        os.environ[_MODEL_ENV] = str(path)
-        os.environ[_EXAMPLES_ENV] = str(Path(examples_dir).expanduser().resolve())
-        config = Config(
-            "digitlab.web.server:worker_app",
-            factory=True,
-            workers=workers,
-            log_level="warning",
-            access_log=False,
-        )
-        Multiprocess(config, sockets=[sock]).run()
