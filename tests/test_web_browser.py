@@ -8,11 +8,15 @@ the screenshots for looking at.
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import math
 import os
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 import digitlab
 
@@ -105,6 +109,13 @@ def shown(page) -> dict:
     ("digit", "strokes"), [("1", ONE), ("0", ZERO), ("7", SEVEN), ("3", THREE)]
 )
 def test_drawing_a_digit_shows_it_with_its_input_and_neighbors(page, digit, strokes):
+    bodies = []
+    page.on(
+        "request",
+        lambda r: (
+            bodies.append(r.post_data) if r.url.endswith("/api/predict") else None
+        ),
+    )
     draw(page, strokes)
     seen = shown(page)
     shot(page, f"drew-{digit}")
@@ -119,14 +130,20 @@ def test_drawing_a_digit_shows_it_with_its_input_and_neighbors(page, digit, stro
     labels = [label for label, _ in seen["neighbors"]]
     # The vote bars are the neighbor labels counted: 5 neighbors, 20 % each.
     assert seen["votes"][digit] == f"{labels.count(digit) * 20} %"
-    # The page shows exactly what the API says for the same canvas picture.
-    picture = page.evaluate("() => document.getElementById('pad').toDataURL()")
+    # The page sends the drawing at half size (140×140) and shows exactly what
+    # the API says for it; the whole 280×280 canvas gets the same digit.
+    picture = json.loads(bodies[-1])["image"]
+    sent = Image.open(io.BytesIO(base64.b64decode(picture.split(",", 1)[1])))
+    assert sent.size == (140, 140)
     answer = page.request.post(page.url + "api/predict", data={"image": picture}).json()
     assert answer["digit"] == digit
     assert [int(v) for row in answer["input"] for v in row] == seen["cells"]
     assert [[n["label"], n["distance"]] for n in answer["neighbors"]] == seen[
         "neighbors"
     ]
+    canvas = page.evaluate("() => document.getElementById('pad').toDataURL()")
+    whole = page.request.post(page.url + "api/predict", data={"image": canvas})
+    assert whole.json()["digit"] == digit
 
 
 def test_predictions_arrive_while_drawing_debounced(page):
