@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,17 +12,6 @@ from PIL import Image
 
 from digitlab import DigitlabError, mistakes_on_split
 from digitlab.report import render_report
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -96,52 +84,49 @@ def test_report_is_deterministic_and_never_overwritten(lesson, report_file):
 
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
-def test_report_in_chromium_cell_click_shows_that_pair(lesson, report_file, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_report_in_chromium_cell_click_shows_that_pair(
+    browser, lesson, report_file, tmp_path
+):
     problems, requests = [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.on(
-                "console",
-                lambda msg: problems.append(msg.text) if msg.type == "error" else None,
-            )
-            page.on("pageerror", lambda exc: problems.append(str(exc)))
-            page.on("request", lambda req: requests.append(req.url))
-            page.goto(report_file.as_uri())
-            assert page.title() == "digitlab mistakes"
-            assert page.locator("section.pair:visible").count() == len(lesson.pairs)
-            # Every picture decoded: 8×8 pixels shown at 64 or 40 CSS pixels.
-            sizes = page.eval_on_selector_all(
-                "img.digit", "imgs => imgs.map(i => [i.naturalWidth, i.complete])"
-            )
-            assert len(sizes) == 54 and all(s == [8, True] for s in sizes)
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    try:
+        page.on(
+            "console",
+            lambda msg: problems.append(msg.text) if msg.type == "error" else None,
+        )
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        page.on("request", lambda req: requests.append(req.url))
+        page.goto(report_file.as_uri())
+        assert page.title() == "digitlab mistakes"
+        assert page.locator("section.pair:visible").count() == len(lesson.pairs)
+        # Every picture decoded: 8×8 pixels shown at 64 or 40 CSS pixels.
+        sizes = page.eval_on_selector_all(
+            "img.digit", "imgs => imgs.map(i => [i.naturalWidth, i.complete])"
+        )
+        assert len(sizes) == 54 and all(s == [8, True] for s in sizes)
 
-            page.click('table.confusion a[href="#pair-8-3"]')
-            assert page.url.endswith("#pair-8-3")
-            shown = page.locator("section.pair:visible")
-            assert shown.count() == 1
-            assert shown.locator("h3").inner_text() == "true 8 → predicted 3 (2)"
-            cases = page.locator(".mistake:visible")
-            assert cases.count() == 2
-            for n in range(2):
-                assert cases.nth(n).get_attribute("data-true") == "8"
-                assert cases.nth(n).get_attribute("data-predicted") == "3"
-            assert "test row 122, data row 899" in cases.nth(0).inner_text()
-            assert shown.is_visible() and shown.bounding_box()["y"] < 900
-            page.screenshot(path=str(tmp_path / "pair-8-3.png"))
+        page.click('table.confusion a[href="#pair-8-3"]')
+        assert page.url.endswith("#pair-8-3")
+        shown = page.locator("section.pair:visible")
+        assert shown.count() == 1
+        assert shown.locator("h3").inner_text() == "true 8 → predicted 3 (2)"
+        cases = page.locator(".mistake:visible")
+        assert cases.count() == 2
+        for n in range(2):
+            assert cases.nth(n).get_attribute("data-true") == "8"
+            assert cases.nth(n).get_attribute("data-predicted") == "3"
+        assert "test row 122, data row 899" in cases.nth(0).inner_text()
+        assert shown.is_visible() and shown.bounding_box()["y"] < 900
+        page.screenshot(path=str(tmp_path / "pair-8-3.png"))
 
-            page.click('table.confusion a[href="#pair-4-7"]')
-            assert page.locator(".mistake:visible").count() == 1
-            assert "test row 315" in page.locator(".mistake:visible").inner_text()
+        page.click('table.confusion a[href="#pair-4-7"]')
+        assert page.locator(".mistake:visible").count() == 1
+        assert "test row 315" in page.locator(".mistake:visible").inner_text()
 
-            page.click('a[href="#gallery"]')
-            assert page.locator(".mistake:visible").count() == 9
-        finally:
-            browser.close()
+        page.click('a[href="#gallery"]')
+        assert page.locator(".mistake:visible").count() == 9
+    finally:
+        page.close()
     assert problems == []
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
 
