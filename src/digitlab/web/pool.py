@@ -2,27 +2,34 @@
 
 Decoding, preparing and ranking a picture is CPU work that holds the GIL, so
 the requests of one process cannot share the CPU usefully. Both kinds of
-:class:`Pictures` therefore run one picture at a time per process, in arrival
-order, and keep the event loop free to read and answer requests:
+:class:`Pictures` therefore work on one picture at a time per process, in
+arrival order, and keep the event loop free to read and answer requests:
 
 * :class:`InProcess` (``digitlab serve``): a worker thread of the server.
 * :class:`ProcessPool` (``digitlab serve --workers N``): N worker processes
-  take pictures from one shared queue, so no worker idles while another has a
-  backlog (uvicorn's own ``--workers`` gives each process whole connections,
-  and one process can end up with all of them). The model is written once to
-  a temporary model file that every worker loads.
+  take pictures from one queue in the server, so no worker idles while another
+  has a backlog (uvicorn's own ``--workers`` gives each process whole
+  connections, and one process can end up with all of them). The model is
+  written once to a temporary model file that every worker loads. Each worker
+  has a pipe to the server's event loop: the picture's bytes go one way, the
+  answer's JSON (or the one-sentence error) comes back; no threads, no pickle.
+
+Both answer :class:`~digitlab.web.schemas.Prediction` JSON, checked against the
+schema where it was computed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import os
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import traceback
 from pathlib import Path
 
+from digitlab.errors import DigitlabError
+from digitlab.web.schemas import Prediction
 from digitlab.web.service import describe_model, explain, open_picture
 
 __all__ = ["InProcess", "Pictures", "ProcessPool", "make_pictures", "one_blas_thread"]
@@ -40,15 +47,17 @@ def one_blas_thread() -> None:
     threadpool_limits(limits=1)
 
 
-def _open_and_explain(model, data: bytes, name: str, info: dict) -> dict:
-    return explain(model, open_picture(data, name=name), info=info)
+def prediction_json(model, data: bytes, name: str, info: dict) -> bytes:
+    """Open picture bytes, explain the model's answer, as Prediction JSON."""
+    result = explain(model, open_picture(data, name=name), info=info)
+    return Prediction(**result).model_dump_json().encode()
 
 
 class Pictures:
-    """Runs :func:`~digitlab.web.service.explain` on picture bytes."""
+    """Turns picture bytes into the JSON of a :class:`Prediction`."""
 
-    async def explain(self, data: bytes, name: str) -> dict:
-        """Open the picture bytes and explain the model's answer (see ``explain``)."""
+    async def predict(self, data: bytes, name: str) -> bytes:
+        """Prediction JSON for the picture; a user mistake raises DigitlabError."""
         raise NotImplementedError
 
     async def start(self) -> None:
@@ -59,103 +68,195 @@ class Pictures:
 
 
 class InProcess(Pictures):
-    """Pictures explained in a worker thread of this process, one at a time."""
+    """Pictures worked on in a worker thread of this process, one at a time."""
 
     def __init__(self, model, info: dict):
         self.model, self.info = model, info
         self._limiter = None
 
-    async def explain(self, data: bytes, name: str) -> dict:
+    async def predict(self, data: bytes, name: str) -> bytes:
         import anyio
         import anyio.to_thread
 
         if self._limiter is None:  # created inside the event loop
             self._limiter = anyio.CapacityLimiter(1)
-        call = functools.partial(_open_and_explain, self.model, data, name, self.info)
+        call = functools.partial(prediction_json, self.model, data, name, self.info)
         return await anyio.to_thread.run_sync(call, limiter=self._limiter)
 
 
-# The model of a worker process, loaded once by _load_worker.
-_worker: dict = {}
+class WorkerError(DigitlabError):
+    """A user mistake found by a worker process, with the status it asks for."""
+
+    def __init__(self, message: str, status_code: int = 422):
+        super().__init__(message)
+        self.status_code = status_code
 
 
-def _load_worker(path: str) -> None:
+# The messages between the server and a worker (bytes, so nothing is pickled):
+# to the worker: 4-byte length of the name, the name, the picture's bytes;
+# back: b"J" + Prediction JSON, b"E" + 3-digit status + sentence (a user
+# mistake), or b"X" + traceback (a bug).
+
+
+def _request(data: bytes, name: str) -> bytes:
+    encoded = name.encode()
+    return len(encoded).to_bytes(4, "big") + encoded + data
+
+
+def _worker_main(conn, path: str) -> None:  # pragma: no cover - runs in a worker
+    """A worker process: load the model, then answer pictures until EOF."""
     from digitlab.model import load_model
 
     one_blas_thread()
     model = load_model(path)
-    _worker["model"], _worker["info"] = model, describe_model(model)
+    info = describe_model(model)
+    conn.send_bytes(b"ready")
+    while True:
+        try:
+            message = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        size = int.from_bytes(message[:4], "big")
+        name = message[4 : 4 + size].decode()
+        try:
+            reply = b"J" + prediction_json(model, message[4 + size :], name, info)
+        except DigitlabError as exc:
+            status = getattr(exc, "status_code", 422)
+            reply = b"E" + f"{status:03d}{exc}".encode()
+        except Exception:
+            reply = b"X" + traceback.format_exc().encode()
+        conn.send_bytes(reply)
 
 
-def _worker_ready() -> int:
-    return os.getpid()
-
-
-def _worker_explain(data: bytes, name: str) -> dict:
-    return _open_and_explain(_worker["model"], data, name, _worker["info"])
+class _Worker:
+    def __init__(self, process, conn):
+        self.process, self.conn = process, conn
+        self.job: asyncio.Future | None = None
+        self.ready = False
 
 
 class ProcessPool(Pictures):
-    """Pictures explained by ``n`` worker processes that share one queue.
+    """Pictures worked on by ``n`` worker processes fed from one queue.
 
-    A worker that dies (killed, out of memory) breaks the pool; the next
-    picture starts a new pool and is sent there, so the server keeps answering.
+    A worker that dies (killed, out of memory) is replaced; the picture it was
+    working on is answered 503 ("send it again").
     """
 
     def __init__(self, model, n: int):
         self.model, self.n = model, n
         self._folder = None
-        self._executor: ProcessPoolExecutor | None = None
-
-    def _new_executor(self) -> ProcessPoolExecutor:
-        import multiprocessing
-
-        return ProcessPoolExecutor(
-            max_workers=self.n,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_load_worker,
-            initargs=(str(Path(self._folder.name) / "model.npz"),),
-        )
-
-    async def start(self) -> None:
-        from digitlab.model import save_model
-
-        self._folder = tempfile.TemporaryDirectory(prefix="digitlab-serve-")
-        save_model(self.model, Path(self._folder.name) / "model.npz")
-        self._executor = self._new_executor()
-        await self._warm_up()
-
-    async def _warm_up(self) -> None:
-        # All workers started and their model loaded before the first request.
-        loop = asyncio.get_running_loop()
-        jobs = [
-            loop.run_in_executor(self._executor, _worker_ready) for _ in range(self.n)
-        ]
-        await asyncio.gather(*jobs)
+        self._workers: list[_Worker] = []
+        self._idle: list[_Worker] = []
+        self._queue: collections.deque = collections.deque()
+        self._closing = False
 
     @property
     def pids(self) -> list[int]:
         """The worker processes' ids (for tests and monitoring)."""
-        processes = getattr(self._executor, "_processes", None) or {}
-        return sorted(processes)
+        return [w.process.pid for w in self._workers]
 
-    async def explain(self, data: bytes, name: str) -> dict:
-        loop = asyncio.get_running_loop()
-        executor = self._executor
-        try:
-            return await loop.run_in_executor(executor, _worker_explain, data, name)
-        except BrokenProcessPool:
-            if self._executor is executor:  # the first to notice replaces it
-                self._executor = self._new_executor()
-                executor.shutdown(wait=False, cancel_futures=True)
-            return await loop.run_in_executor(
-                self._executor, _worker_explain, data, name
+    async def start(self) -> None:
+        from digitlab.model import save_model
+
+        if os.name != "posix":
+            raise DigitlabError(
+                "--workers above 1 needs Linux or macOS; use --workers 1 here."
             )
+        self._closing = False
+        self._folder = tempfile.TemporaryDirectory(prefix="digitlab-serve-")
+        save_model(self.model, self._model_path())
+        ready = [self._spawn() for _ in range(self.n)]
+        # Every worker started and its model loaded before the first request.
+        await asyncio.gather(*ready)
+
+    def _model_path(self) -> str:
+        return str(Path(self._folder.name) / "model.npz")
+
+    def _spawn(self) -> asyncio.Future:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe(duplex=True)
+        process = context.Process(
+            target=_worker_main,
+            args=(theirs, self._model_path()),
+            name="digitlab-picture-worker",
+            daemon=True,
+        )
+        process.start()
+        theirs.close()
+        worker = _Worker(process, ours)
+        loop = asyncio.get_running_loop()
+        worker.job = loop.create_future()
+        self._workers.append(worker)
+        loop.add_reader(ours.fileno(), self._on_reply, worker)
+        return worker.job
+
+    def _on_reply(self, worker: _Worker) -> None:
+        try:
+            reply = worker.conn.recv_bytes()
+        except (EOFError, OSError):
+            self._lost(worker)
+            return
+        job, worker.job = worker.job, None
+        worker.ready = True
+        if job is not None and not job.done():
+            job.set_result(reply)
+        self._idle.append(worker)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        while self._idle and self._queue:
+            message, job = self._queue.popleft()
+            if job.done():  # the client went away while it waited
+                continue
+            worker = self._idle.pop()
+            worker.job = job
+            worker.conn.send_bytes(message)
+
+    def _lost(self, worker: _Worker) -> None:
+        asyncio.get_running_loop().remove_reader(worker.conn.fileno())
+        worker.conn.close()
+        worker.process.join(timeout=5)
+        self._workers.remove(worker)
+        if worker in self._idle:
+            self._idle.remove(worker)
+        if worker.job is not None and not worker.job.done():
+            if worker.ready:
+                message = "The worker preparing this picture stopped; send it again."
+            else:
+                message = "A picture worker could not start; see the server's output."
+            worker.job.set_exception(WorkerError(message, 503))
+        if worker.ready and not self._closing:
+            self._spawn()  # a replacement (one that never started is not retried)
+
+    async def predict(self, data: bytes, name: str) -> bytes:
+        job = asyncio.get_running_loop().create_future()
+        self._queue.append((_request(data, name), job))
+        self._dispatch()
+        reply = await job
+        kind, body = reply[:1], reply[1:]
+        if kind == b"J":
+            return body
+        if kind == b"E":
+            raise WorkerError(body[3:].decode(), int(body[:3]))
+        raise RuntimeError("A picture worker failed:\n" + body.decode())
 
     async def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        self._closing = True
+        loop = asyncio.get_running_loop()
+        for worker in self._workers:
+            loop.remove_reader(worker.conn.fileno())
+            worker.conn.close()  # the worker reads EOF and ends
+        for worker in self._workers:
+            await asyncio.to_thread(worker.process.join, 10)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+        for _, job in self._queue:
+            job.cancel()
+        self._workers, self._idle = [], []
+        self._queue.clear()
         if self._folder is not None:
             self._folder.cleanup()
             self._folder = None

@@ -164,11 +164,9 @@ async def predict(request: Request) -> Prediction:
     """
     data, name = await _read_picture(request)
     # Decoding, preparing and ranking: CPU work, done where the app's pictures
-    # go (a worker thread, or worker processes with --workers).
-    result = await request.app.state.pictures.explain(data, name)
-    # Checked against the documented schema once, and sent as it is (FastAPI
-    # would turn the model back into a dict and check it a second time).
-    body = Prediction(**result).model_dump_json()
+    # go (a worker thread, or worker processes with --workers), which also
+    # check the answer against the Prediction schema and write its JSON.
+    body = await request.app.state.pictures.predict(data, name)
     return Response(body, media_type="application/json")
 
 
@@ -212,7 +210,7 @@ async def save_example(request: Request) -> ExampleResponse:
     picture = await run_in_threadpool(open_picture, data, name=name)
     check_label(body.label, app.state.model.classes_)
     # The same check as predict: no ink, no example.
-    await app.state.pictures.explain(data, name)
+    await app.state.pictures.predict(data, name)
     saved = await run_in_threadpool(
         save_example_file,
         app.state.examples_dir,
