@@ -185,3 +185,17 @@ def test_a_fitted_model_derives_its_ranking_data_once(digits):
     # Refitting replaces the rows and what was derived from them.
     model.fit(digits.X[:100], digits.y[:100])
     assert model._fit_rows.X is model._fit_X and len(model._fit_rows) == 100
+
+
+def test_one_query_among_many_ties_takes_the_earliest_rows():
+    # 1,000 rows at 4 distances only: the 7 nearest are the earliest rows of the
+    # nearest distances, in row order (the web's one-picture path).
+    X = np.repeat(np.arange(4.0), 250)[np.random.default_rng(1).permutation(1000)]
+    X = X[:, None]
+    dist, ind = kneighbors(X, np.array([[0.0]]), 7)
+    zeros = np.flatnonzero(X[:, 0] == 0)
+    assert ind[0].tolist() == zeros[:7].tolist()
+    assert dist[0].tolist() == [0.0] * 7
+    dist, ind = kneighbors(X, np.array([[0.4]]), 260)
+    ones = np.flatnonzero(X[:, 0] == 1)
+    assert ind[0].tolist() == zeros.tolist() + ones[:10].tolist()

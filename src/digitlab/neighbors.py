@@ -231,6 +231,15 @@ def _select(D: np.ndarray, k: int, ids: np.ndarray | None = None):
     place are among the candidates and the tie rule needs no second pass.
     """
     n_rows, n_cols = D.shape
+    if n_rows == 1 and ids is None:
+        # One query (a web request): its k-th smallest value, then every entry
+        # not above it, ordered by (value, column).
+        row = D[0]
+        kth = np.partition(row, k - 1)[k - 1]
+        cols = np.flatnonzero(row <= kth)
+        vals = row[cols]
+        order = np.lexsort((cols, vals))[:k]
+        return vals[order][None], cols[order][None]
     if ids is not None or n_cols <= 4 * k:
         cols = np.broadcast_to(np.arange(n_cols), D.shape) if ids is None else ids
         order = np.lexsort((cols, D), axis=-1)[:, :k]
