@@ -977,8 +977,8 @@ def mistakes(
     default=1,
     show_default=True,
     metavar="N",
-    help="Worker processes answering requests side by side (about one per CPU "
-    "core for many users at once).",
+    help="Processes preparing pictures side by side (1: a thread of the "
+    "server); about one per CPU core for many users at once.",
 )
 @recipe_option
 @friendly

@@ -128,6 +128,12 @@ def _worker_main(conn, path: str) -> None:  # pragma: no cover - runs in a worke
         conn.send_bytes(reply)
 
 
+def _retrieve(future: asyncio.Future) -> None:
+    """Mark a future nobody awaits as seen (no 'exception never retrieved')."""
+    if not future.cancelled():
+        future.exception()
+
+
 class _Worker:
     def __init__(self, process, conn):
         self.process, self.conn = process, conn
@@ -211,8 +217,13 @@ class ProcessPool(Pictures):
             if job.done():  # the client went away while it waited
                 continue
             worker = self._idle.pop()
+            try:
+                worker.conn.send_bytes(message)
+            except OSError:  # it died before its pipe's end was noticed
+                self._queue.appendleft((message, job))
+                self._lost(worker)
+                continue
             worker.job = job
-            worker.conn.send_bytes(message)
 
     def _lost(self, worker: _Worker) -> None:
         asyncio.get_running_loop().remove_reader(worker.conn.fileno())
@@ -228,7 +239,17 @@ class ProcessPool(Pictures):
                 message = "A picture worker could not start; see the server's output."
             worker.job.set_exception(WorkerError(message, 503))
         if worker.ready and not self._closing:
-            self._spawn()  # a replacement (one that never started is not retried)
+            # A replacement; one that never started is not retried.
+            self._spawn().add_done_callback(_retrieve)
+        if not self._workers:  # nobody left to take the waiting pictures
+            while self._queue:
+                _, job = self._queue.popleft()
+                if not job.done():
+                    job.set_exception(
+                        WorkerError(
+                            "No picture worker is running; restart the server.", 503
+                        )
+                    )
 
     async def predict(self, data: bytes, name: str) -> bytes:
         job = asyncio.get_running_loop().create_future()
