@@ -602,7 +602,13 @@ def test_two_worker_processes_answer_like_one_and_survive_a_killed_worker(
             assert answer.json()["digit"] == expected["digit"] == digit
             assert answer.json()["neighbors"] == expected["neighbors"]
             assert answer.json()["votes"] == expected["votes"]
-        # A user mistake found in a worker is the same one-sentence 422.
+        # A user mistake found in a worker is the same sentence and status.
+        huge = png_bytes(Image.new("1", (8000, 6000), 1))
+        too_big = client.post("/api/predict", files={"file": ("huge.png", huge)})
+        assert too_big.status_code == 413
+        assert too_big.json()["detail"].startswith(
+            "The file 'huge.png' is 8000×6000 pixels, more than the limit"
+        )
         blank = client.post(
             "/api/predict",
             json={"image": data_url(Image.new("RGB", (50, 50), "white"))},
