@@ -122,8 +122,14 @@ def _warm_up(model, info: dict) -> None:  # pragma: no cover - runs in a worker
 
 def _worker_main(conn, path: str) -> None:  # pragma: no cover - runs in a worker
     """A worker process: load the model, then answer pictures until EOF."""
+    import signal
+
     from digitlab.model import load_model
 
+    # Ctrl+C (and a stop signal sent to the whole group) are the server's to
+    # handle: it closes the pipe, and the worker ends when it reads EOF.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     one_blas_thread()
     model = load_model(path)
     info = describe_model(model)

@@ -109,5 +109,7 @@ def run_server(
     config = uvicorn.Config(app, log_level="warning", access_log=False)
     try:
         uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # Ctrl+C, as announced: a normal stop, not an abort
+        pass
     finally:
         sock.close()
