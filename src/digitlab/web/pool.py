@@ -161,22 +161,27 @@ def _retrieve(future: asyncio.Future) -> None:
 class _Worker:
     def __init__(self, process, conn):
         self.process, self.conn = process, conn
-        self.job: asyncio.Future | None = None
+        # (message, future) of the pictures sent, in the order it answers them.
+        self.jobs: collections.deque = collections.deque()
         self.ready = False
 
 
 class ProcessPool(Pictures):
     """Pictures worked on by ``n`` worker processes fed from one queue.
 
-    A worker that dies (killed, out of memory) is replaced; the picture it was
-    working on is answered 503 ("send it again").
+    Each worker is sent its next picture before it has answered the current
+    one (at most ``DEPTH`` at a time), so it never waits for the server's event
+    loop to get the CPU back. A worker that dies (killed, out of memory) is
+    replaced; the picture it was working on is answered 503 ("send it again"),
+    the ones waiting behind it go to the other workers.
     """
+
+    DEPTH = 2
 
     def __init__(self, model, n: int):
         self.model, self.n = model, n
         self._folder = None
         self._workers: list[_Worker] = []
-        self._idle: list[_Worker] = []
         self._queue: collections.deque = collections.deque()
         self._closing = False
 
@@ -217,10 +222,11 @@ class ProcessPool(Pictures):
         theirs.close()
         worker = _Worker(process, ours)
         loop = asyncio.get_running_loop()
-        worker.job = loop.create_future()
+        ready = loop.create_future()
+        worker.jobs.append((None, ready))
         self._workers.append(worker)
         loop.add_reader(ours.fileno(), self._on_reply, worker)
-        return worker.job
+        return ready
 
     def _on_reply(self, worker: _Worker) -> None:
         try:
@@ -228,40 +234,49 @@ class ProcessPool(Pictures):
         except (EOFError, OSError):
             self._lost(worker)
             return
-        job, worker.job = worker.job, None
+        _, job = worker.jobs.popleft()
         worker.ready = True
-        if job is not None and not job.done():
+        if not job.done():
             job.set_result(reply)
-        self._idle.append(worker)
         self._dispatch()
 
     def _dispatch(self) -> None:
-        while self._idle and self._queue:
+        while self._queue:
+            ready = [w for w in self._workers if w.ready and len(w.jobs) < self.DEPTH]
+            if not ready:
+                return
+            worker = min(ready, key=lambda w: len(w.jobs))  # idle ones first
             message, job = self._queue.popleft()
             if job.done():  # the client went away while it waited
                 continue
-            worker = self._idle.pop()
             try:
                 worker.conn.send_bytes(message)
             except OSError:  # it died before its pipe's end was noticed
                 self._queue.appendleft((message, job))
                 self._lost(worker)
                 continue
-            worker.job = job
+            worker.jobs.append((message, job))
 
     def _lost(self, worker: _Worker) -> None:
         asyncio.get_running_loop().remove_reader(worker.conn.fileno())
         worker.conn.close()
         worker.process.join(timeout=5)
         self._workers.remove(worker)
-        if worker in self._idle:
-            self._idle.remove(worker)
-        if worker.job is not None and not worker.job.done():
-            if worker.ready:
-                message = "The worker preparing this picture stopped; send it again."
-            else:
-                message = "A picture worker could not start; see the server's output."
-            worker.job.set_exception(WorkerError(message, 503))
+        if worker.jobs:
+            _, current = worker.jobs.popleft()
+            if not current.done():
+                if worker.ready:
+                    message = (
+                        "The worker preparing this picture stopped; send it again."
+                    )
+                else:
+                    message = (
+                        "A picture worker could not start; see the server's output."
+                    )
+                current.set_exception(WorkerError(message, 503))
+            # The pictures it had not started go back to the front of the queue.
+            self._queue.extendleft(reversed(worker.jobs))
+            worker.jobs.clear()
         if worker.ready and not self._closing:
             # A replacement; one that never started is not retried.
             self._spawn().add_done_callback(_retrieve)
@@ -274,6 +289,8 @@ class ProcessPool(Pictures):
                             "No picture worker is running; restart the server.", 503
                         )
                     )
+        elif not self._closing:
+            self._dispatch()
 
     async def predict(self, data: bytes, name: str) -> bytes:
         job = asyncio.get_running_loop().create_future()
@@ -300,7 +317,7 @@ class ProcessPool(Pictures):
                 worker.process.join()
         for _, job in self._queue:
             job.cancel()
-        self._workers, self._idle = [], []
+        self._workers = []
         self._queue.clear()
         if self._folder is not None:
             self._folder.cleanup()
