@@ -629,6 +629,44 @@ def test_two_worker_processes_answer_like_one_and_survive_a_killed_worker(
 
 
 @pytest.mark.slow
+def test_a_worker_killed_under_load_costs_at_most_the_picture_it_was_on(
+    model, examples
+):
+    """Many pictures at once, one worker killed meanwhile: every answer is
+    right or a 503 'send it again', and only the killed worker's current
+    picture gets the 503 (the one sent behind it goes to the other worker)."""
+    import signal
+    from concurrent.futures import ThreadPoolExecutor
+
+    app = create_app(model, examples_dir=examples, workers=2)
+    pictures = {d: data_url(draw(d)) for d in "017"}
+    with TestClient(app) as client:
+        victim = app.state.pictures.pids[0]
+
+        def ask(i):
+            digit = "017"[i % 3]
+            if i == 12:
+                os.kill(victim, signal.SIGKILL)
+            answer = client.post("/api/predict", json={"image": pictures[digit]})
+            return digit, answer.status_code, answer.json()
+
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(ask, range(48)))
+        assert victim not in app.state.pictures.pids
+        after = client.post("/api/predict", json={"image": pictures["7"]})
+        assert after.status_code == 200 and after.json()["digit"] == "7"
+    statuses = [status for _, status, _ in answers]
+    assert set(statuses) <= {200, 503} and statuses.count(503) <= 1
+    for digit, status, body in answers:
+        if status == 200:
+            assert body["digit"] == digit
+        else:
+            assert body["detail"] == (
+                "The worker preparing this picture stopped; send it again."
+            )
+
+
+@pytest.mark.slow
 def test_serve_with_two_workers_answers(tmp_path):
     import httpx
 
