@@ -24,6 +24,7 @@ import base64
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -109,20 +110,19 @@ def request_bytes(host: str, port: int, png: bytes) -> bytes:
     return head + body
 
 
+_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.IGNORECASE)
+
+
 async def read_response(reader) -> tuple[int, bytes]:
-    status_line = await reader.readline()
-    if not status_line:
-        raise ConnectionError("the server closed the connection")
-    status = int(status_line.split()[1])
-    length = 0
-    while True:
-        line = await reader.readline()
-        if line in (b"\r\n", b""):
-            break
-        name, _, value = line.decode("latin-1").partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value)
-    return status, await reader.readexactly(length)
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as exc:
+        if not exc.partial:
+            raise ConnectionError("the server closed the connection") from None
+        raise
+    status = int(head.split(b" ", 2)[1])
+    length = _LENGTH.search(head)
+    return status, await reader.readexactly(int(length[1]) if length else 0)
 
 
 async def load(host, port, payloads, n_requests, n_clients, timeout):
@@ -149,8 +149,8 @@ async def load(host, port, payloads, n_requests, n_clients, timeout):
                 latencies.append(time.perf_counter() - start)
                 if status != 200:
                     errors.append(f"request {i}: HTTP {status} {body[:120]!r}")
-                elif json.loads(body)["digit"] is None:
-                    errors.append(f"request {i}: no digit")
+                elif json.loads(body)["digit"] != digit:
+                    errors.append(f"request {i}: {body[:60]!r} for a drawn {digit}")
         finally:
             writer.close()
 
