@@ -199,3 +199,30 @@ def test_one_query_among_many_ties_takes_the_earliest_rows():
     dist, ind = kneighbors(X, np.array([[0.4]]), 260)
     ones = np.flatnonzero(X[:, 0] == 1)
     assert ind[0].tolist() == zeros.tolist() + ones[:10].tolist()
+
+
+def _brute_force(X, q, k):
+    """Exact squared distances in integers, ties to the earlier row."""
+    d = ((X.astype(np.int64) - q.astype(np.int64)) ** 2).sum(axis=1)
+    order = np.lexsort((np.arange(len(X)), d))[:k]
+    return d[order].astype(float), order
+
+
+@pytest.mark.parametrize("k", [1, 5, 16])
+def test_one_query_against_many_rows_is_pruned_and_exact(digits, k):
+    """A web request's path: lower bounds in 16 principal directions pick the
+    candidates; every row appears three times, so ties are everywhere."""
+    from digitlab.neighbors import FitRows
+
+    X = np.vstack([digits.X] * 3)  # 5,391 rows: enough to prune
+    fit = FitRows(X)
+    rng = np.random.default_rng(k)
+    queries = np.vstack(
+        [digits.X[rng.integers(0, len(digits.X), 60)], rng.integers(0, 17, (40, 64))]
+    ).astype(float)
+    for q in queries:
+        dist, ind = kneighbors(fit, q[None], k, squared=True)
+        expected = _brute_force(X, q, k)
+        np.testing.assert_array_equal(dist[0], expected[0])
+        np.testing.assert_array_equal(ind[0], expected[1])
+    assert "projection" in fit.__dict__  # the pruned path ran
