@@ -20,6 +20,10 @@ Distances are ranked exactly, not approximately:
   pixels of MNIST) the euclidean distances computed by the matrix-product identity
   ``|q|² - 2 q·x + |x|²`` are exact integers in float64, so ranking them is exact
   and does not depend on the BLAS library or its thread count.
+* A few query rows against many small integer rows (one picture against the
+  default model) are first bounded from below in 16 principal directions; only
+  rows whose bound is within rounding of an upper bound of the k-th distance
+  get their exact integer distance, so the result is the same exact ranking.
 * For other data the matrix product only proposes candidates. Their distances are
   recomputed directly, pair by pair, and a rigorous bound on the matrix product's
   rounding error proves that no row outside the candidates could rank higher;
