@@ -12,7 +12,8 @@ arrival order, and keep the event loop free to read and answer requests:
   connections, and one process can end up with all of them). The model is
   written once to a temporary model file that every worker loads. Each worker
   has a pipe to the server's event loop: the picture's bytes go one way, the
-  answer's JSON (or the one-sentence error) comes back; no threads, no pickle.
+  answer's JSON (or the one-sentence error) comes back, as plain bytes; the
+  server needs no extra threads for it.
 
 Both answer :class:`~digitlab.web.schemas.Prediction` JSON, checked against the
 schema where it was computed.
@@ -33,7 +34,15 @@ from digitlab.errors import DigitlabError
 from digitlab.web.schemas import Prediction
 from digitlab.web.service import describe_model, explain, open_picture
 
-__all__ = ["InProcess", "Pictures", "ProcessPool", "make_pictures", "one_blas_thread"]
+__all__ = [
+    "InProcess",
+    "Pictures",
+    "ProcessPool",
+    "WorkerError",
+    "make_pictures",
+    "one_blas_thread",
+    "prediction_json",
+]
 
 
 def one_blas_thread() -> None:
