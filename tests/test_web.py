@@ -530,40 +530,42 @@ def test_serve_refuses_a_port_in_use():
     assert f"Port {port} on 127.0.0.1 is already in use" in result.output
 
 
-@pytest.mark.slow
-def test_serve_runs_on_localhost_and_answers(tmp_path):
-    import httpx
-
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "digitlab",
-            "serve",
-            "--port",
-            "0",
-            "--examples",
-            str(tmp_path / "ex"),
-        ],
+def _start_serve(tmp_path, *options):
+    """``digitlab serve`` on a free port, in its own process group."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "digitlab", "serve", "--port", "0"]
+        + ["--examples", str(tmp_path / "ex"), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        start_new_session=True,  # like a terminal's: Ctrl+C reaches the group
     )
+
+
+def _health_once_up(url: str):
+    """GET /api/health as soon as the server accepts connections."""
+    import httpx
+
+    for _ in range(600):
+        try:
+            return httpx.get(url + "/api/health", timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing answered at {url}")
+
+
+@pytest.mark.slow
+def test_serve_runs_on_localhost_and_answers(tmp_path):
+    import httpx
+
+    process = _start_serve(tmp_path)
     try:
         line = process.stdout.readline().strip()
         assert line.startswith("digitlab is running at http://127.0.0.1:")
         assert line.endswith(" — open it in your browser")
         url = line.split()[4]
-        for _ in range(100):
-            try:
-                health = httpx.get(url + "/api/health", timeout=2)
-                break
-            except httpx.TransportError:
-                import time
-
-                time.sleep(0.05)
-        assert health.json()["status"] == "ok"
+        assert _health_once_up(url).json()["status"] == "ok"
         seven = httpx.post(
             url + "/api/predict",
             json={"image": data_url(draw("7"))},
@@ -670,24 +672,11 @@ def test_a_worker_killed_under_load_costs_at_most_the_picture_it_was_on(
 def test_serve_with_two_workers_answers(tmp_path):
     import httpx
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "digitlab", "serve", "--port", "0", "--workers", "2"]
-        + ["--examples", str(tmp_path / "ex")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-        start_new_session=True,  # its own process group, like a terminal's
-    )
+    process = _start_serve(tmp_path, "--workers", "2")
     try:
         url = process.stdout.readline().strip().split()[4]
+        assert _health_once_up(url).json()["status"] == "ok"
         with httpx.Client(timeout=60) as web:
-            for _ in range(600):
-                try:
-                    web.get(url + "/api/health")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
             answers = [
                 web.post(url + "/api/predict", json={"image": data_url(draw(d))})
                 for d in "0171"
