@@ -226,3 +226,19 @@ def test_one_query_against_many_rows_is_pruned_and_exact(digits, k):
         np.testing.assert_array_equal(dist[0], expected[0])
         np.testing.assert_array_equal(ind[0], expected[1])
     assert "projection" in fit.__dict__  # the pruned path ran
+
+
+def test_pruned_ranking_of_large_integers_is_exact(digits):
+    """Integers too large for exact float32 sums (up to 16 × 97 = 1,552) take
+    the float64 distances on the pruned path; still the brute-force answer."""
+    from digitlab.neighbors import FitRows
+
+    X = np.vstack([digits.X] * 3) * 97.0
+    fit = FitRows(X)
+    rng = np.random.default_rng(7)
+    for q in X[rng.integers(0, len(X), 30)] + rng.integers(-3, 4, (30, 64)):
+        dist, ind = kneighbors(fit, q[None], 5, squared=True)
+        expected = _brute_force(X, q, 5)
+        np.testing.assert_array_equal(dist[0], expected[0])
+        np.testing.assert_array_equal(ind[0], expected[1])
+    assert "projection" in fit.__dict__ and "augmented32" not in fit.__dict__

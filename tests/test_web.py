@@ -28,6 +28,7 @@ pytest.importorskip("fastapi", reason="the web extra is not installed")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from digitlab.web import create_app  # noqa: E402
+from digitlab.web.schemas import Prediction  # noqa: E402
 
 DIGIT_STROKES = {
     # Strokes in a 200×200 box, drawn the way people draw these digits.
@@ -59,6 +60,15 @@ def png_bytes(image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def schema_checked(response) -> dict:
+    """A 200 predict answer, after checking it is exactly what pydantic writes
+    for a :class:`Prediction` (no field missing or extra, every type right)."""
+    assert response.status_code == 200, response.text
+    parsed = Prediction.model_validate_json(response.content, strict=True)
+    assert parsed.model_dump_json().encode() == response.content
+    return response.json()
 
 
 def data_url(image) -> str:
@@ -184,8 +194,7 @@ def test_openapi_documents_both_ways_to_send_a_picture(client):
 def test_predict_json_matches_the_core(client, model, digits, digit):
     image = draw(digit)
     response = client.post("/api/predict", json={"image": data_url(image)})
-    assert response.status_code == 200, response.text
-    answer = response.json()
+    answer = schema_checked(response)
     row = digitlab.prepare(png_bytes(image), pipeline="uci8x8")
     assert answer["input"] == row.reshape(8, 8).tolist()
     assert answer["input_max"] == 16.0
@@ -255,7 +264,7 @@ def test_a_knn_recipe_shows_its_neighbors_and_distance_votes(examples, digits):
     assert info["description"] == app_model.description
     assert (info["k"], info["weights"]) == (3, "distance")
     assert info["accuracy"] == digitlab.train(recipe="knn-distance").accuracy
-    answer = answer.json()
+    answer = schema_checked(answer)
     row = digitlab.prepare(png_bytes(draw("7")))
     assert answer["explained_by"] == "neighbors"
     assert answer["digit"] == str(app_model.predict(row[None])[0]) == "7"
@@ -274,7 +283,7 @@ def test_an_svc_recipe_says_only_its_decision(examples):
         info = client.get("/api/model").json()
         answer = client.post("/api/predict", json={"image": data_url(draw("0"))})
     assert info["recipe"] == "svc" and info["k"] is None
-    answer = answer.json()
+    answer = schema_checked(answer)
     row = digitlab.prepare(png_bytes(draw("0")))
     digit = str(app_model.predict(row[None])[0])
     assert answer["explained_by"] == "decision"
@@ -287,7 +296,7 @@ def test_a_logistic_recipe_shows_its_probabilities(examples):
     with _recipe_client("logreg", examples) as client:
         app_model = client.app.state.model
         answer = client.post("/api/predict", json={"image": data_url(draw("1"))})
-    answer = answer.json()
+    answer = schema_checked(answer)
     row = digitlab.prepare(png_bytes(draw("1")))
     proba = app_model.estimator_.predict_proba(row[None])[0]
     assert answer["explained_by"] == "probabilities"

@@ -187,19 +187,21 @@ class KNN(ClassifierMixin, BaseEstimator):
         check_metric(self.metric)
 
     def _validate_X(self, X):
-        check_is_fitted(self)
         if (
             type(X) is np.ndarray
             and X.dtype == np.float64
             and X.ndim == 2
             and X.shape[0] > 0
-            and X.shape[1] == self.n_features_in_
+            and X.shape[1] == getattr(self, "n_features_in_", None)
+            and getattr(self, "_fit_X", None) is not None
             and not hasattr(self, "feature_names_in_")
         ):
-            # A float64 matrix of the right width (every web request): what
-            # validate_data would give back, without its ~0.3 ms of checks.
+            # A float64 matrix of the right width for a fitted model (every web
+            # request): what validate_data would give back, without its ~0.3 ms
+            # of checks (check_is_fitted alone asks scikit-learn for tags).
             _check_finite(X)
             return X
+        check_is_fitted(self)
         X = flatten_images(X)
         X = validate_data(
             self, X, dtype=np.float64, reset=False, ensure_all_finite=False

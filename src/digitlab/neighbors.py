@@ -141,6 +141,8 @@ _PRUNE_DIMS = 16
 _PRUNE_MIN_ROWS = 4096
 _PRUNE_MAX_FEATURES = 128
 _PRUNE_MAX_QUERIES = 8
+# The first upper bound comes from about this many evenly spread rows.
+_PRUNE_SAMPLE = 1024
 
 
 def check_metric(metric: str) -> str:
@@ -220,16 +222,17 @@ class FitRows:
 
         Returns ``(P, Z_aug, largest)``: ``P`` (m × d) has orthonormal rows, so
         ``|P(q - x)|² <= |q - x|²`` for every row ``x``; one product of
-        ``Z_aug = [-2 XPᵀ, |XPᵀ|²]`` (float32: a quarter of the rows' bytes)
-        with ``[Pq, 1]`` gives ``|P(q - x)|² - |Pq|²`` for all rows;
-        ``largest`` is the largest ``|XPᵀ|²``.
+        ``[Pq, 1]`` with ``Z_aug = [-2 XPᵀ, |XPᵀ|²]ᵀ`` (float32: a quarter of
+        the rows' bytes; one direction per row, which halves the product's
+        time) gives ``|P(q - x)|² - |Pq|²`` for all rows; ``largest`` is the
+        largest ``|XPᵀ|²``.
         """
         m = min(_PRUNE_DIMS, self.X.shape[1])
         centered = self.X - self.X.mean(axis=0)
         P = np.linalg.svd(centered, full_matrices=False)[2][:m]
         Z = self.X @ P.T
         z_sq = np.einsum("ij,ij->i", Z, Z)
-        Z_aug = np.hstack([-2.0 * Z, z_sq[:, None]]).astype(np.float32)
+        Z_aug = np.vstack([-2.0 * Z.T, z_sq[None]]).astype(np.float32, order="C")
         return P, Z_aug, float(z_sq.max(initial=0))
 
     @cached_property
@@ -476,37 +479,57 @@ def _pruned(fit: FitRows, Q: np.ndarray, k: int):
     """Exact squared euclidean top-k of a few integer query rows, pruned.
 
     ``b(x) = |P(q - x)|²`` (``P``: :attr:`FitRows.projection`) never exceeds
-    ``|q - x|²``. The exact distances of the 2k rows with the smallest bounds
-    give ``u``, at least the k-th smallest distance, and every row at most that
-    far (ties included) has ``b(x) <= u``: only rows whose computed bound is
-    within its rounding error of ``u`` can be among the k nearest, and their
-    exact integer distances decide, with the tie rule. For the default model
-    that is a few dozen of 16,173 rows, found by reading a matrix a quarter the
-    size of the rows (which keeps a busy server's caches for the rest).
+    ``|q - x|²``. The exact distances of any k rows bound the k-th smallest
+    distance from above; here those of the 2k rows with the smallest bounds
+    among every ``stride``-th row (a cheap sample) give ``u``. Every row at
+    most ``u`` away (ties included) has ``b(x) <= u``: only rows whose computed
+    bound is within its rounding error of ``u`` can be among the k nearest, and
+    their exact integer distances decide, with the tie rule. For the default
+    model that is a few dozen to a few hundred of 16,173 rows, found by reading
+    a matrix a quarter the size of the rows (which keeps a busy server's caches
+    for the rest).
     """
     P, Z_aug, largest = fit.projection
-    n_take = min(2 * k, len(fit))
+    n_fit, m = len(fit), len(P)
+    stride = max(1, n_fit // _PRUNE_SAMPLE)
+    n_take = min(2 * k, len(range(0, n_fit, stride)))
     values = np.empty((len(Q), k))
     columns = np.empty((len(Q), k), dtype=np.intp)
+    zq_aug = np.ones(m + 1, dtype=np.float32)
     for r, q in enumerate(Q):
         zq = P @ q
         zq_sq = float(zq @ zq)
-        shifted = Z_aug @ np.append(zq, 1.0).astype(np.float32)  # b(x) - |Pq|²
+        zq_aug[:m] = zq
+        shifted = zq_aug @ Z_aug  # b(x) - |Pq|², for every row
         # Each bound adds m + 1 float32 terms of at most |Pq|² + largest (after
         # float32 rounding of Z and Pq): far inside tol. The relative margin
         # covers P's rows being orthonormal only to float64 precision.
-        tol = 4.0 * (len(zq) + 2) * _EPS_32 * (zq_sq + largest) + 1e-9 * zq_sq
-        first = np.argpartition(shifted, n_take - 1)[:n_take]
-        upper = np.partition(_exact_sq(fit, q, first), k - 1)[k - 1]
+        tol = 4.0 * (m + 2) * _EPS_32 * (zq_sq + largest) + 1e-9 * zq_sq
+        sample = shifted[::stride]
+        first = np.argpartition(sample, n_take - 1)[:n_take] * stride
+        exact = _exact_sq_function(fit, q)
+        upper = np.partition(exact(first), k - 1)[k - 1]
         cand = np.flatnonzero(shifted <= upper * (1.0 + 1e-9) + tol - zq_sq)
-        v, c = _select(_exact_sq(fit, q, cand)[None], k, ids=cand[None])
+        v, c = _select(exact(cand)[None], k, ids=cand[None])
         values[r], columns[r] = v[0], c[0]
     return values, columns
 
 
-def _exact_sq(fit: FitRows, q: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Squared distances of integer ``q`` to some integer rows: exact integers."""
-    return fit.augmented[rows] @ np.append(q, 1.0) + float(q @ q)
+def _exact_sq_function(fit: FitRows, q: np.ndarray):
+    """Squared distances of integer ``q`` to chosen integer rows: exact integers.
+
+    Returns a function of the row numbers. Where every product and partial sum
+    is an integer below 2**24 (the built-in digits' 0..16), in float32, which
+    reads half the bytes and is exact in any order of addition.
+    """
+    q_sq = float(q @ q)
+    largest = max(fit.largest, float(np.max(np.abs(q), initial=0)))
+    if 4.0 * largest**2 * len(q) < _EXACT_LIMIT_32:
+        rows_aug, q_aug = fit.augmented32, np.ones(len(q) + 1, dtype=np.float32)
+    else:
+        rows_aug, q_aug = fit.augmented, np.ones(len(q) + 1)
+    q_aug[:-1] = q
+    return lambda rows: (rows_aug[rows] @ q_aug).astype(np.float64) + q_sq
 
 
 def _symmetric_exact(X: np.ndarray, k: int, block_bytes: int):
@@ -685,12 +708,12 @@ def vote(neighbor_labels, distances, n_classes: int, weights: str = "uniform"):
         inf_mask = np.isinf(w)
         inf_row = np.any(inf_mask, axis=1)
         w[inf_row] = inf_mask[inf_row]
-    proba = np.zeros((n_query, n_classes))
-    rows = np.arange(n_query)
-    # Accumulate neighbor by neighbor, in rank order, as scikit-learn does, so that
-    # float sums (distance weights) are bit-for-bit the same.
-    for j in range(k):
-        proba[rows, neighbor_labels[:, j]] += w[:, j]
+    # Each (query, class) sum is accumulated in rank order, as scikit-learn adds
+    # neighbor by neighbor, so float sums (distance weights) are bit-for-bit the
+    # same: bincount adds its weights in the order given, here row-major.
+    bins = (np.arange(n_query)[:, None] * n_classes + neighbor_labels).ravel()
+    proba = np.bincount(bins, weights=w.ravel(), minlength=n_query * n_classes)
+    proba = proba.reshape(n_query, n_classes)
     predicted = np.argmax(proba, axis=1)
     normalizer = proba.sum(axis=1, keepdims=True)
     normalizer[normalizer == 0.0] = 1.0

@@ -68,7 +68,7 @@ def run_server(
     import uvicorn
 
     from digitlab.web.app import create_app
-    from digitlab.web.pool import one_blas_thread
+    from digitlab.web.pool import freeze_heap, one_blas_thread
 
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise DigitlabError(
@@ -106,6 +106,7 @@ def run_server(
         )
     announce("Press Ctrl+C to stop.")
     one_blas_thread()
+    freeze_heap()
     config = uvicorn.Config(app, log_level="warning", access_log=False)
     try:
         uvicorn.Server(config).run(sockets=[sock])
