@@ -237,7 +237,7 @@ def _image_to_levels(image):
 _LEVELS = np.arange(256, dtype=np.float64) / 255.0
 
 
-def _ink_of_levels(rgb: np.ndarray, alpha: np.ndarray | None):
+def _ink_of_levels(rgb: np.ndarray, alpha: np.ndarray | None, with_ink=True):
     """:func:`load_ink` of 8-bit levels: bit for bit what the float path gives.
 
     Each pixel's difference from the paper only depends on its level, so it is
@@ -247,6 +247,7 @@ def _ink_of_levels(rgb: np.ndarray, alpha: np.ndarray | None):
     Returns
     -------
     ink : ndarray of shape (h, w)
+        None when ``with_ink`` is false and ``plane`` and ``table`` are given.
     plane, table : ndarray or None
         When the ink is one table lookup, ``ink == table[plane]`` (a transparent
         canvas, or a gray picture); else None and None.
@@ -254,12 +255,12 @@ def _ink_of_levels(rgb: np.ndarray, alpha: np.ndarray | None):
     if alpha is not None:
         lo, hi = int(alpha.min()), int(alpha.max())
         if _LEVELS[lo] < 0.5 and _LEVELS[hi] > 0.5:
-            return np.take(_LEVELS, alpha), alpha, _LEVELS
+            return (np.take(_LEVELS, alpha) if with_ink else None), alpha, _LEVELS
     plane = rgb[..., 0]
     if np.array_equal(plane, rgb[..., 1]) and np.array_equal(plane, rgb[..., 2]):
         # A gray picture: the three channels' tables are one.
         table = np.abs(_LEVELS - _median_level(_border_pixels(plane)))
-        return np.take(table, plane), plane, table
+        return (np.take(table, plane) if with_ink else None), plane, table
     border = _border_pixels(rgb)
     tables = [np.abs(_LEVELS - _median_level(border[:, c])) for c in range(3)]
     ink = np.maximum(
@@ -328,8 +329,9 @@ def _array_to_rgb(a: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray | No
     return a[..., :3], alpha
 
 
-# np.histogram's edges for 256 bins over 0..1.
+# np.histogram's edges for 256 bins over 0..1, and the bins' centers.
 _OTSU_EDGES = np.linspace(0.0, 1.0, 257)
+_OTSU_CENTERS = (_OTSU_EDGES[:-1] + _OTSU_EDGES[1:]) / 2
 
 
 def _otsu(values: np.ndarray, counts: np.ndarray | None = None) -> float:
@@ -342,15 +344,13 @@ def _otsu(values: np.ndarray, counts: np.ndarray | None = None) -> float:
         # setup, which costs more than the counting here.
         bins = np.minimum(np.searchsorted(_OTSU_EDGES, values, side="right") - 1, 255)
         hist = np.bincount(bins, weights=counts, minlength=256)
-    edges = _OTSU_EDGES
-    centers = (edges[:-1] + edges[1:]) / 2
     w0 = np.cumsum(hist)
     w1 = w0[-1] - w0
-    m0 = np.cumsum(hist * centers)
+    m0 = np.cumsum(hist * _OTSU_CENTERS)
     mean0 = np.divide(m0, w0, out=np.zeros_like(m0), where=w0 > 0)
     mean1 = np.divide(m0[-1] - m0, w1, out=np.zeros_like(m0), where=w1 > 0)
     between = w0 * w1 * (mean0 - mean1) ** 2
-    return float(edges[int(np.argmax(between)) + 1])
+    return float(_OTSU_EDGES[int(np.argmax(between)) + 1])
 
 
 def load_ink(picture) -> np.ndarray:
@@ -419,15 +419,20 @@ def _contrast(rgb: np.ndarray) -> np.ndarray:
     return np.maximum(np.maximum(diff[..., 0], diff[..., 1]), diff[..., 2])
 
 
-def _ink_mask(ink: np.ndarray, name: str, plane=None, table=None) -> np.ndarray:
+# Pixels touching at an edge or a corner are one component.
+_EIGHT_NEIGHBORS = np.ones((3, 3))
+
+
+def _ink_mask(ink, name: str, plane=None, table=None) -> np.ndarray:
     """The digit's ink pixels: thresholded, speckle and specks removed.
 
     With ``ink == table[plane]`` (see :func:`_ink_of_levels`) the threshold is
-    found from the 256 table entries, each counted as often as it occurs.
+    found from the 256 table entries, each counted as often as it occurs, and
+    the mask is looked up per level (``ink`` may then be None).
     """
     counts = None if plane is None else np.bincount(plane.ravel(), minlength=256)
-    if ink.size <= 1000:
-        top = float(ink.max())
+    if (ink if plane is None else plane).size <= 1000:
+        top = float(ink.max() if plane is None else table[counts > 0].max())
     elif counts is None:
         top = float(np.percentile(ink, 99.9))
     else:
@@ -442,7 +447,7 @@ def _ink_mask(ink: np.ndarray, name: str, plane=None, table=None) -> np.ndarray:
     else:
         level = _otsu(np.clip(table / top, 0, 1), counts.astype(np.float64)) * top
     level = min(max(level, 0.35 * top), 0.65 * top)
-    mask = ink > level
+    mask = ink > level if plane is None else np.take(table > level, plane)
     # Each speck of JPEG noise or dirt is a small separate component; the strokes
     # of the digit are large ones. Drop every component far smaller than the
     # largest, and those too small to be a stroke. (Labelled inside the ink's
@@ -450,13 +455,13 @@ def _ink_mask(ink: np.ndarray, name: str, plane=None, table=None) -> np.ndarray:
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if len(rows):
         box = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-        labels, n = ndimage.label(mask[box], structure=np.ones((3, 3)))
+        labels, n = ndimage.label(mask[box], structure=_EIGHT_NEIGHBORS)
         if n > 1:
             sizes = np.bincount(labels.ravel())[1:]
             keep = sizes >= max(0.05 * sizes.max(), 1e-4 * mask.size)
             mask = np.zeros_like(mask)
             mask[box] = keep[labels - 1] & (labels > 0)
-    if mask.sum() == 0:
+    if not mask.any():
         raise DigitlabError(
             f"{name} looks blank: no ink found; give a picture with a digit on it."
         )
@@ -473,10 +478,16 @@ def _resize(a: np.ndarray, width: int, height: int) -> np.ndarray:
     """Resize a float map with area-aware interpolation (shrinking or growing)."""
     from PIL import Image
 
-    image = Image.fromarray(a.astype(np.float32), mode="F")
-    small = width < a.shape[1] or height < a.shape[0]
-    method = Image.Resampling.BOX if small else Image.Resampling.BILINEAR
-    return np.asarray(image.resize((width, height), method), dtype=np.float64)
+    h, w = a.shape
+    # Straight from and to the float32 bytes (what fromarray and asarray do,
+    # without their checks, which cost more than the resize of a small digit).
+    data = np.ascontiguousarray(a, dtype=np.float32)
+    image = Image.frombuffer("F", (w, h), data, "raw", "F", 0, 1)
+    method = (
+        Image.Resampling.BOX if width < w or height < h else Image.Resampling.BILINEAR
+    )
+    out = image.resize((width, height), method).tobytes()
+    return np.frombuffer(out, dtype=np.float32).reshape(height, width).astype(float)
 
 
 # ---------------------------------------------------------------------------
@@ -563,6 +574,15 @@ def _ridge(depth: np.ndarray) -> np.ndarray:
 
 def _cell_radius(radius: np.ndarray, scale: int) -> np.ndarray:
     """For each bitmap pixel, the radius at which half of its cell is ink."""
+    if scale == 2:
+        # The 2nd smallest of each cell's four: the larger of the two pairs'
+        # minima or the smaller of their maxima, whichever is smaller.
+        a, b = radius[0::2, 0::2], radius[0::2, 1::2]
+        c, d = radius[1::2, 0::2], radius[1::2, 1::2]
+        return np.minimum(
+            np.maximum(np.minimum(a, b), np.minimum(c, d)),
+            np.minimum(np.maximum(a, b), np.maximum(c, d)),
+        )
     side = radius.shape[0] // scale
     cells = radius.reshape(side, scale, side, scale).transpose(0, 2, 1, 3)
     cells = np.sort(cells.reshape(side, side, scale * scale), axis=2)
@@ -575,7 +595,7 @@ def _cell_radius(radius: np.ndarray, scale: int) -> np.ndarray:
 
 def _uci_bitmap(mask: np.ndarray) -> np.ndarray:
     """A digit's ink mask -> the 32×32 normalized bitmap of the UCI digits."""
-    digit = _crop(mask, mask).astype(np.float64)
+    digit = _crop(mask, mask).astype(np.float32)  # 0 and 1: exact in either
     h, w = digit.shape
     s = _UCI_SCALE
     side = _UCI_SIDE * s
@@ -659,7 +679,7 @@ def prepare(picture, pipeline: str = "uci8x8") -> np.ndarray:
         if levels is None:
             ink = load_ink(image)
         else:
-            ink, plane, table = _ink_of_levels(*levels)
+            ink, plane, table = _ink_of_levels(*levels, spec.name != "uci8x8")
     mask = _ink_mask(ink, name, plane, table)
     if spec.name == "uci8x8":
         return _uci8x8(mask).ravel()
