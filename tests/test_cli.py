@@ -17,6 +17,25 @@ def run(*args):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
+def test_the_cli_and_the_package_load_no_heavy_library_until_needed():
+    """``digitlab --help`` answers without loading scikit-learn or scipy; the
+    package's names load their modules on first use, and ``digitlab.train``
+    stays the function once the module of that name is loaded."""
+    code = (
+        "import sys, digitlab, digitlab.cli\n"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'PIL', 'matplotlib') "
+        "if m in sys.modules))\n"
+        "from digitlab.train import train\n"
+        "import digitlab.sweep\n"
+        "print(digitlab.train is train, callable(digitlab.sweep), digitlab.KNN().k)\n"
+        "print('KNN' in dir(digitlab), hasattr(digitlab, 'nope'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.splitlines() == ["[]", "True True 5", "True False"]
+
+
 def test_train_prints_the_lesson():
     result = run("train")
     assert result.exit_code == 0

@@ -11,28 +11,105 @@ The lesson in five lines::
 
 __version__ = "0.1.0"
 
-from digitlab.augment import augment_digits
-from digitlab.compare import CompareResult, compare
-from digitlab.data import (
-    Dataset,
-    Split,
-    load_csv,
-    load_data,
-    load_digits,
-    load_folder,
-    load_idx,
-    load_npz,
-)
-from digitlab.errors import DigitlabError, DigitlabNotice
-from digitlab.mistakes import MistakesResult, mistakes, mistakes_on_split
-from digitlab.model import KNN, load_model, save_model
-from digitlab.neighbors import kneighbors
-from digitlab.predict import PicturePredictions, default_model, predict_files
-from digitlab.preprocess import PIPELINES, prepare
-from digitlab.recipes import RECIPES, RecipeModel, make_estimator
-from digitlab.runs import Run, RunStore
-from digitlab.sweep import SweepResult, sweep
-from digitlab.train import TrainResult, train
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING
+
+# What ``import digitlab`` offers, and where it lives. Each name is imported
+# on first use (PEP 562), so ``digitlab --help`` and small scripts do not pay
+# for scikit-learn and scipy (~2 s) before they need them.
+_EXPORTS = {
+    "augment_digits": "digitlab.augment",
+    "compare": "digitlab.compare",
+    "CompareResult": "digitlab.compare",
+    "Dataset": "digitlab.data",
+    "default_model": "digitlab.predict",
+    "DigitlabError": "digitlab.errors",
+    "DigitlabNotice": "digitlab.errors",
+    "kneighbors": "digitlab.neighbors",
+    "KNN": "digitlab.model",
+    "load_csv": "digitlab.data",
+    "load_data": "digitlab.data",
+    "load_digits": "digitlab.data",
+    "load_folder": "digitlab.data",
+    "load_idx": "digitlab.data",
+    "load_model": "digitlab.model",
+    "load_npz": "digitlab.data",
+    "make_estimator": "digitlab.recipes",
+    "mistakes": "digitlab.mistakes",
+    "mistakes_on_split": "digitlab.mistakes",
+    "MistakesResult": "digitlab.mistakes",
+    "PicturePredictions": "digitlab.predict",
+    "PIPELINES": "digitlab.preprocess",
+    "predict_files": "digitlab.predict",
+    "prepare": "digitlab.preprocess",
+    "RecipeModel": "digitlab.recipes",
+    "RECIPES": "digitlab.recipes",
+    "Run": "digitlab.runs",
+    "RunStore": "digitlab.runs",
+    "save_model": "digitlab.model",
+    "Split": "digitlab.data",
+    "sweep": "digitlab.sweep",
+    "SweepResult": "digitlab.sweep",
+    "train": "digitlab.train",
+    "TrainResult": "digitlab.train",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'digitlab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+class _Package(types.ModuleType):
+    """``digitlab.train`` stays the function ``train`` when its module loads.
+
+    Loading the module ``digitlab.train`` sets the package's attribute ``train``
+    to that module; the function of the same name is kept there instead (as
+    the eager imports did), for ``compare``, ``mistakes``, ``sweep``, ``train``.
+    """
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == value.__name__:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+if TYPE_CHECKING:  # the names, for type checkers and editors
+    from digitlab.augment import augment_digits
+    from digitlab.compare import CompareResult, compare
+    from digitlab.data import (
+        Dataset,
+        Split,
+        load_csv,
+        load_data,
+        load_digits,
+        load_folder,
+        load_idx,
+        load_npz,
+    )
+    from digitlab.errors import DigitlabError, DigitlabNotice
+    from digitlab.mistakes import MistakesResult, mistakes, mistakes_on_split
+    from digitlab.model import KNN, load_model, save_model
+    from digitlab.neighbors import kneighbors
+    from digitlab.predict import PicturePredictions, default_model, predict_files
+    from digitlab.preprocess import PIPELINES, prepare
+    from digitlab.recipes import RECIPES, RecipeModel, make_estimator
+    from digitlab.runs import Run, RunStore
+    from digitlab.sweep import SweepResult, sweep
+    from digitlab.train import TrainResult, train
 
 __all__ = [
     "__version__",
