@@ -264,13 +264,15 @@ def _select(D: np.ndarray, k: int, ids: np.ndarray | None = None):
     place are among the candidates and the tie rule needs no second pass.
     """
     n_rows, n_cols = D.shape
-    if n_rows == 1 and ids is None:
+    if n_rows == 1:
         # One query (a web request): its k-th smallest value, then every entry
-        # not above it, ordered by (value, column).
+        # not above it, ordered by (value, row number).
         row = D[0]
         kth = np.partition(row, k - 1)[k - 1]
         cols = np.flatnonzero(row <= kth)
         vals = row[cols]
+        if ids is not None:
+            cols = ids[0][cols]
         order = np.lexsort((cols, vals))[:k]
         return vals[order][None], cols[order][None]
     if ids is not None or n_cols <= 4 * k:
