@@ -208,7 +208,7 @@ def _brute_force(X, q, k):
     return d[order].astype(float), order
 
 
-@pytest.mark.parametrize("k", [1, 5, 16])
+@pytest.mark.parametrize("k", [1, 5, 16, 1500])
 def test_one_query_against_many_rows_is_pruned_and_exact(digits, k):
     """A web request's path: lower bounds in 16 principal directions pick the
     candidates; every row appears three times, so ties are everywhere."""

@@ -493,8 +493,8 @@ def _pruned(fit: FitRows, Q: np.ndarray, k: int):
     """
     P, Z_aug, largest = fit.projection
     n_fit, m = len(fit), len(P)
-    stride = max(1, n_fit // _PRUNE_SAMPLE)
-    n_take = min(2 * k, len(range(0, n_fit, stride)))
+    n_take = min(2 * k, n_fit)
+    stride = max(1, min(n_fit // _PRUNE_SAMPLE, n_fit // n_take))  # >= n_take rows
     values = np.empty((len(Q), k))
     columns = np.empty((len(Q), k), dtype=np.intp)
     zq_aug = np.ones(m + 1, dtype=np.float32)
