@@ -438,9 +438,12 @@
       const parts = [];
       parts.push(info.description + (info.recipe ? " (recipe " + info.recipe + ")" : ""));
       const n = info.n_train.toLocaleString("en");
-      parts.push(info.data === "digits"
-        ? "trained on scikit-learn's " + n + " digits"
-        : "trained on " + n + " digits of " + info.data);
+      // The default model adds slanted copies to scikit-learn's 1,797 digits.
+      parts.push(info.data !== "digits"
+        ? "trained on " + n + " digits of " + info.data
+        : info.n_train === 1797
+          ? "trained on scikit-learn's 1,797 digits"
+          : "trained on " + n + " rows made from scikit-learn's 1,797 digits");
       if (info.accuracy !== null) parts.push("test accuracy " + (info.accuracy * 100).toFixed(1) + " %");
       $("model-line").textContent = "Model: " + parts.join(" · ");
       if (info.accuracy_note) $("model-line").title = info.accuracy_note;
