@@ -525,8 +525,7 @@ def _exact_sq_function(fit: FitRows, q: np.ndarray):
     reads half the bytes and is exact in any order of addition.
     """
     q_sq = float(q @ q)
-    largest = max(fit.largest, float(np.max(np.abs(q), initial=0)))
-    if 4.0 * largest**2 * len(q) < _EXACT_LIMIT_32:
+    if _products_below(_EXACT_LIMIT_32, fit, q):
         rows_aug, q_aug = fit.augmented32, np.ones(len(q) + 1, dtype=np.float32)
     else:
         rows_aug, q_aug = fit.augmented, np.ones(len(q) + 1)
@@ -581,9 +580,15 @@ def _integer_exact(metric: str, X_fit, X_query: np.ndarray) -> bool:
     fit = _fit_rows(X_fit)
     if not (fit.integer_valued and _is_integer_valued(X_query)):
         return False
-    largest = max(fit.largest, np.max(np.abs(X_query), initial=0))
-    # |q|² + |x|² + 2|q·x| bounds every intermediate of the identity.
-    return bool(4.0 * largest**2 * fit.shape[1] < _EXACT_LIMIT)
+    return _products_below(_EXACT_LIMIT, fit, X_query)
+
+
+def _products_below(limit: float, fit: FitRows, Q: np.ndarray) -> bool:
+    """Whether every intermediate of the distance identity for integer rows of
+    ``fit`` and ``Q`` stays below ``limit`` (then it is exact in that float
+    type, in any order of addition): ``|q|² + |x|² + 2|q·x|`` bounds them."""
+    largest = max(fit.largest, float(np.max(np.abs(Q), initial=0)))
+    return bool(4.0 * largest**2 * fit.shape[1] < limit)
 
 
 class Ranker:
@@ -618,8 +623,7 @@ class Ranker:
         if metric == "euclidean" and self.integer_exact:
             q_sq = np.einsum("ij,ij->i", Q, Q)
             Q_aug = np.hstack([Q, np.ones((len(Q), 1))])
-            largest = max(self.fit.largest, np.max(np.abs(Q), initial=0))
-            if 4.0 * largest**2 * n_features < _EXACT_LIMIT_32:
+            if _products_below(_EXACT_LIMIT_32, self.fit, Q):
                 # Every product and partial sum is an integer below 2**24: exact
                 # in float32 too, whatever order the BLAS adds in.
                 D = Q_aug.astype(np.float32) @ self.fit.augmented32.T
