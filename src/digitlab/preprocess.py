@@ -515,16 +515,12 @@ _ZS_WEIGHTS = np.array([[128, 1, 2], [64, 0, 4], [32, 16, 8]])
 
 
 def _thin(mask: np.ndarray) -> np.ndarray:
-    """Zhang-Suen thinning: the one-pixel-wide skeleton of a binary picture.
-
-    ``mask`` may also be a stack of pictures (n, h, w); each is thinned alone.
-    """
+    """Zhang-Suen thinning: the one-pixel-wide skeleton of a binary picture."""
     img = mask.astype(np.int32)
-    weights = _ZS_WEIGHTS if img.ndim == 2 else _ZS_WEIGHTS[None]
     while True:
         changed = False
         for table in _ZS_TABLES:
-            code = ndimage.correlate(img, weights, mode="constant", cval=0)
+            code = ndimage.correlate(img, _ZS_WEIGHTS, mode="constant", cval=0)
             remove = (img == 1) & table[code]
             if remove.any():
                 img[remove] = 0
@@ -532,11 +528,7 @@ def _thin(mask: np.ndarray) -> np.ndarray:
         if not changed:
             break
     skeleton = img.astype(bool)
-    if skeleton.ndim == 2:
-        return skeleton if skeleton.any() else mask.astype(bool)
-    empty = ~skeleton.any(axis=(1, 2))
-    skeleton[empty] = mask[empty]
-    return skeleton
+    return skeleton if skeleton.any() else mask.astype(bool)
 
 
 def _with_ink(shape: np.ndarray, target: int, scale: int) -> np.ndarray:
