@@ -197,12 +197,16 @@ def _first_frame_at_work_size(image):
     return image
 
 
+def _has_alpha(image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+
+
 def _image_to_array(image) -> tuple[np.ndarray, np.ndarray | None]:
     """RGB floats in 0..1 of shape (h, w, 3), and alpha in 0..1 or None."""
     image = _first_frame_at_work_size(image)
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
-        image.mode == "P" and "transparency" in image.info
-    )
+    has_alpha = _has_alpha(image)
     if image.mode == "I;16" or image.mode == "I":
         a = np.asarray(image, dtype=np.float64)
         top = max(a.max(), 1.0)
@@ -222,9 +226,7 @@ def _image_to_levels(image):
     image = _first_frame_at_work_size(image)
     if image.mode in ("I;16", "I"):
         return None
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
-        image.mode == "P" and "transparency" in image.info
-    )
+    has_alpha = _has_alpha(image)
     if image.mode in ("RGB", "RGBA"):
         # The levels as they are: what convert("RGBA") would copy, uncopied.
         levels = np.asarray(image)
