@@ -165,7 +165,7 @@ async def predict(request: Request) -> Prediction:
     data, name = await _read_picture(request)
     # Decoding, preparing and ranking: CPU work, done where the app's pictures
     # go (a worker thread, or worker processes with --workers), which also
-    # check the answer against the Prediction schema and write its JSON.
+    # write the answer's Prediction JSON.
     body = await request.app.state.pictures.predict(data, name)
     return Response(body, media_type="application/json")
 
