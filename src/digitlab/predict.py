@@ -11,14 +11,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
+import io
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from digitlab.errors import DigitlabError
+from digitlab.files import write_bytes
 from digitlab.model import KNN
 from digitlab.preprocess import PICTURE_SUFFIXES, pipeline_shape, prepare
 
@@ -101,19 +102,13 @@ def _write_cache(key: str, X, y) -> None:
     folder = cache_dir()
     if folder is None:
         return
-    tmp = None
+    buffer = io.BytesIO()
+    np.savez(buffer, X=X.astype(np.uint8), y=y)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".digitlab-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, X=X.astype(np.uint8), y=y)
-        os.replace(tmp, folder / f"default-model-{key}.npz")
-        tmp = None
-    except OSError:
+        write_bytes(folder / f"default-model-{key}.npz", buffer.getvalue(), force=True)
+    except (OSError, DigitlabError):
         pass  # a read-only home: the rows are simply computed next time
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def default_model(recipe: str | None = None) -> KNN:
