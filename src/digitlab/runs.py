@@ -138,7 +138,7 @@ def library_versions() -> dict[str, str]:
     import numpy
     import sklearn
 
-    from digitlab import __version__
+    from digitlab._version import __version__
 
     return {
         "digitlab": __version__,
@@ -474,7 +474,7 @@ class RunStore:
             raise self._damaged("its schema version is missing")
         version, written_by = int(row[0]), row[1]
         if version > SCHEMA_VERSION:
-            from digitlab import __version__
+            from digitlab._version import __version__
 
             raise DigitlabError(
                 f"The run history {self.path} was written by a newer digitlab "
@@ -487,7 +487,7 @@ class RunStore:
 
     def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
         """Bring the file forward to :data:`SCHEMA_VERSION`, in one transaction."""
-        from digitlab import __version__
+        from digitlab._version import __version__
 
         try:
             if version == 0:

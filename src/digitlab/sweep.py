@@ -688,7 +688,7 @@ class SweepResult:
 
     def to_dict(self) -> dict:
         """Everything ``digitlab sweep --json`` prints (no timings: stable bytes)."""
-        from digitlab import __version__
+        from digitlab._version import __version__
 
         return {
             "config": dict(self.config),

@@ -221,7 +221,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if app.state.model is None:
-            from digitlab import default_model
+            from digitlab.predict import default_model
 
             app.state.model = default_model()
             app.state.info = describe_model(app.state.model)
@@ -233,7 +233,7 @@ def create_app(
         finally:
             await app.state.pictures.close()
 
-    from digitlab import __version__
+    from digitlab._version import __version__
 
     app = FastAPIOffline(
         docs_url="/docs",

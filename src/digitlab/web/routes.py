@@ -224,7 +224,7 @@ async def save_example(request: Request) -> ExampleResponse:
 @api_router.get("/health", response_model=HealthResponse, summary="Is it up?")
 def health(request: Request) -> HealthResponse:
     """``ok`` once the model is loaded."""
-    from digitlab import __version__
+    from digitlab._version import __version__
 
     loaded = getattr(request.app.state, "model", None) is not None
     return HealthResponse(

@@ -84,7 +84,7 @@ def run_server(
 
         model = load_model(model_path)
     if model is None:
-        from digitlab import default_model
+        from digitlab.predict import default_model
         from digitlab.recipes import get_recipe
 
         if recipe is not None:
