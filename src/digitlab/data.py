@@ -809,7 +809,8 @@ def _finish(X, y, *, images, source, description, pipeline) -> Dataset:
     if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
         r = int(np.flatnonzero(~np.isfinite(y))[0])
         raise DigitlabError(
-            f"{source!r}: label {r} is {y[r]!r}, not a label; every row needs a real "
+            f"{source!r}: label {r} is {y[r].item()!r}, not a label; every row needs a "
+            "real "
             "label (a digit or a name)."
         )
     if len(X) == 0:
