@@ -230,12 +230,13 @@ def _read_family(ranking: Ranking, family: _Family, k: int, with_distances: bool
     read_ranks = rank_of_row[ranking.indices[rows, :shallow]]
     read_keys = read_ranks + ranking.group_keys[rows, :shallow]
     for (lo, hi, n_test), window in zip(family.splits, windows, strict=True):
-        ranks = np.empty((n_test, k), dtype=key_type)
-        keys = np.empty((n_test, k), dtype=key_type)
+        keys = np.zeros((n_test, k), dtype=key_type)
         left = np.arange(n_test)
         for width in dict.fromkeys((window, depth)):
             if not len(left):
                 break
+            if width < k:  # a ranking shallower than k: search directly
+                continue
             if width <= shallow and len(left) == n_test:
                 part, rank = read_keys[:n_test, :width], read_ranks[:n_test, :width]
             else:
@@ -1085,24 +1086,26 @@ def sweep(
     if scores is None:
         scores = _score_families(ranking, labels, families, ks, weights, progress)
     scheme = "cv" if cv is not None else "split"
-    rows: list[dict] = []
+    # The tidy table in grid order: test size, then k, then seed (and fold).
+    by_group: dict = {t: [] for t in groups}
     for key, score in zip(keys, scores, strict=True):
-        for k, n_correct in zip(ks, score.n_correct.tolist(), strict=True):
-            rows.append(
-                {
-                    "scheme": scheme,
-                    **key,
-                    "k": k,
-                    "n_train": score.n_train,
-                    "n_test": score.n_test,
-                    "n_correct": n_correct,
-                    "accuracy": n_correct / score.n_test,
-                }
-            )
+        by_group[key["test_size"]].append((key, score, score.n_correct.tolist()))
+    rows: list[dict] = []
+    for t in groups:
+        for j, k in enumerate(ks):
+            for key, score, n_correct in by_group[t]:
+                rows.append(
+                    {
+                        "scheme": scheme,
+                        **key,
+                        "k": k,
+                        "n_train": score.n_train,
+                        "n_test": score.n_test,
+                        "n_correct": n_correct[j],
+                        "accuracy": n_correct[j] / score.n_test,
+                    }
+                )
     n_direct = sum(score.n_direct for score in scores)
-    rows.sort(
-        key=lambda r: (groups.index(r["test_size"]), r["k"], r["seed"], r["fold"] or 0)
-    )
     cells = _summarize_cells(rows, groups, ks)
     config = {
         "scheme": "cv" if cv is not None else "split",
