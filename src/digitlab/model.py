@@ -168,7 +168,79 @@ class KNN(ClassifierMixin, BaseEstimator):
         self._fit_X = X
         # What every ranking derives from the training rows, kept for all queries.
         self._fit_rows = FitRows(X)
+        # Rows from here on are the user's examples (add_examples).
+        self._n_fitted = X.shape[0]
+        self.n_examples_ = 0
         return self
+
+    def add_examples(self, X, y, *, variations=()):
+        """Learn labelled examples by adding them as training rows, in place.
+
+        The next prediction ranks them with the rest: k-nearest neighbors learns
+        by remembering. They are kept after the rows given to ``fit`` (so an
+        equal distance still goes to the earlier, fitted row) and counted in
+        ``n_examples_``; :meth:`is_example` says which neighbors they are.
+        A saved model stores them as ordinary training rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_examples, n_features)
+            Rows prepared like the training rows (:meth:`prepare_pictures`).
+        y : array-like of shape (n_examples,)
+            Their labels; each must be one of ``classes_``.
+        variations : sequence of (slant, width) pairs, default=()
+            ``uci8x8`` rows only: also add a copy of each example drawn with
+            each variation (:func:`digitlab.augment.augment_digits`, the code
+            that makes the default model's slanted training copies), so one
+            example has neighbors of its own. ``n_examples_`` counts examples,
+            not copies.
+
+        Returns
+        -------
+        self : KNN
+
+        Examples
+        --------
+        >>> import digitlab
+        >>> data = digitlab.load_digits()
+        >>> model = digitlab.KNN(k=1).fit(data.X[:100], data.y[:100])
+        >>> _ = model.add_examples(data.X[100:101], data.y[100:101])
+        >>> model.n_examples_, model.predict(data.X[100:101]).tolist()
+        (1, [4])
+        """
+        check_is_fitted(self)
+        X = self._validate_X(np.asarray(X, dtype=np.float64))
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != len(X):
+            raise DigitlabError(
+                f"{len(X)} example rows but {y.size} labels; give exactly one label "
+                "per row."
+            )
+        known = np.isin(y, self.classes_)
+        if not known.all():
+            wrong = y[~known][0]
+            raise DigitlabError(
+                f"The label {wrong.item() if hasattr(wrong, 'item') else wrong!r} is "
+                "not one of the model's labels; choose one of "
+                f"{', '.join(str(c) for c in self.classes_)}."
+            )
+        n_new = len(X)
+        if len(variations):
+            from digitlab.augment import augment_digits
+
+            X, y = augment_digits(X, y, variations)
+        rows = self._fit_rows.extended(X)
+        # Requests may be ranking meanwhile (the web page): the labels grow
+        # first, then the rows, so any row a ranking can return has its label.
+        self._y = np.concatenate([self._y, np.searchsorted(self.classes_, y)])
+        self.n_examples_ = self.n_examples_ + n_new
+        self._fit_X = rows.X
+        self._fit_rows = rows
+        return self
+
+    def is_example(self, indices) -> np.ndarray:
+        """Whether each training row number is one of the added examples."""
+        return np.asarray(indices) >= getattr(self, "_n_fitted", np.inf)
 
     def _search_rows(self):
         rows = getattr(self, "_fit_rows", None)
