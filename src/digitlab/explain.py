@@ -32,8 +32,12 @@ def _is_builtin_digits(model) -> bool:
 
     fit_X = getattr(model, "_fit_X", None)
     # The user's examples (KNN.add_examples) come after the fitted rows.
-    n_fitted = len(fit_X) - _n_examples(model) if fit_X is not None else 0
-    if fit_X is None or n_fitted != 1797 or fit_X.shape[1] != 64:
+    knn = _voting_knn(model)
+    n_fitted = getattr(knn, "_n_fitted", None) if knn is not None else None
+    if fit_X is None or fit_X.shape[1] != 64:
+        return False
+    n_fitted = len(fit_X) if n_fitted is None else n_fitted
+    if n_fitted != 1797:
         return False
     digits = load_digits()
     return bool(

@@ -209,7 +209,14 @@ class KNN(ClassifierMixin, BaseEstimator):
         (1, [4])
         """
         check_is_fitted(self)
-        X = self._validate_X(np.asarray(X, dtype=np.float64))
+        X = flatten_images(np.asarray(X, dtype=np.float64))
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise DigitlabError(
+                f"The examples are rows of {X.shape[-1]} numbers but the model's "
+                f"training rows have {self.n_features_in_} features; prepare them "
+                "like the training digits (model.prepare_pictures)."
+            )
+        X = self._validate_X(X)
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(X):
             raise DigitlabError(
