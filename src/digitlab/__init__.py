@@ -9,12 +9,12 @@ The lesson in five lines::
     print(model.score(split.X_test, split.y_test))   # 0.975
 """
 
-__version__ = "0.1.0"
-
 import importlib
 import sys
 import types
 from typing import TYPE_CHECKING
+
+from digitlab._version import __version__
 
 # What ``import digitlab`` offers, and where it lives. Each name is imported
 # on first use (PEP 562), so ``digitlab --help`` and small scripts do not pay

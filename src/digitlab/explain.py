@@ -148,7 +148,7 @@ def explain(model, picture, *, info: dict | None = None) -> dict:
         model input as rows), ``input_max``, ``neighbors`` (nearest first) and
         ``pipeline``; the shape of :class:`digitlab.web.schemas.Prediction`.
     """
-    from digitlab import prepare
+    from digitlab.preprocess import prepare
 
     info = info or describe_model(model)
     pipeline = info["pipeline"]

@@ -415,7 +415,7 @@ def save_model(model: KNN, path, *, force: bool = False, metadata=None) -> Path:
             "in a recipe."
         )
     path = check_target(path, force=force)
-    from digitlab import __version__
+    from digitlab._version import __version__
 
     arrays = {
         "X": np.ascontiguousarray(model._fit_X),

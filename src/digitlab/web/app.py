@@ -7,6 +7,7 @@ lifespan, and shared by every request (predictions only read it).
 from __future__ import annotations
 
 import json
+import logging
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -72,6 +73,9 @@ def _with_examples(model, folder, *, copy: bool):
         model = copying.deepcopy(model)
     learn_examples(model, folder, missing_ok=True)
     return model
+
+
+_log = logging.getLogger("digitlab.web")
 
 
 def _static_dir() -> Path:
@@ -207,6 +211,45 @@ def _validation_sentence(exc: RequestValidationError) -> tuple[int, str]:
     return 422, f"The field {field or 'body'!r} is not valid: {message}."
 
 
+def _internal_answer(request, exc: BaseException) -> JSONResponse:
+    """The one answer for an error no other handler took.
+
+    A client that goes away mid-body, or a body nested so deeply that a parser
+    runs out of stack, is the client's doing: a 400 with its sentence. Anything
+    else is a bug in digitlab: logged with its traceback for the server's
+    owner, answered with a short 500 that shows the client nothing of it (no
+    traceback, no paths).
+    """
+    from starlette.requests import ClientDisconnect
+
+    if isinstance(exc, ClientDisconnect):
+        return JSONResponse(
+            {"detail": "The request body ended before it was complete; send it again."},
+            status_code=400,
+        )
+    if isinstance(exc, RecursionError):
+        return JSONResponse(
+            {
+                "detail": "The request is nested too deeply to read; send a flat JSON "
+                'object like {"image": "data:image/png;base64,..."}.'
+            },
+            status_code=400,
+        )
+    _log.error(
+        "Internal error answering %s %s",
+        request.method,
+        request.url.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    return JSONResponse(
+        {
+            "detail": "Something went wrong inside digitlab; the server's log has "
+            "the details. Please report it."
+        },
+        status_code=500,
+    )
+
+
 def create_app(
     model=None,
     *,
@@ -251,7 +294,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if app.state.model is None:
-            from digitlab import default_model
+            from digitlab.predict import default_model
 
             app.state.model = _with_examples(default_model(), examples_dir, copy=False)
             app.state.info = describe_model(app.state.model)
@@ -264,7 +307,7 @@ def create_app(
         finally:
             await app.state.pictures.close()
 
-    from digitlab import __version__
+    from digitlab._version import __version__
 
     app = FastAPIOffline(
         docs_url="/docs",
@@ -275,7 +318,8 @@ def create_app(
         summary="Draw a digit and watch a k-nearest-neighbors model decide.",
         description=(
             "The JSON API behind the drawing page. Every mistake is answered with "
-            "a 4xx and one sentence in `detail`."
+            "a 4xx and one sentence in `detail`; an error inside digitlab is "
+            "logged by the server and answered with a short 500."
         ),
         lifespan=lifespan,
     )
@@ -299,6 +343,10 @@ def create_app(
     async def _invalid(request, exc):
         status, sentence = _validation_sentence(exc)
         return JSONResponse({"detail": sentence}, status_code=status)
+
+    @app.exception_handler(Exception)
+    async def _internal_error(request, exc):
+        return _internal_answer(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request, exc):

@@ -83,6 +83,11 @@ PREDICT_BODY = {
 def _parse_json(raw: bytes, schema):
     try:
         obj = json.loads(raw)
+    except RecursionError:
+        raise MalformedRequest(
+            "The request body is nested too deeply to read; send a flat JSON "
+            'object like {"image": "data:image/png;base64,..."}.'
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise MalformedRequest(
             "The request body is not valid JSON; send an object like "
@@ -242,7 +247,7 @@ async def save_example(request: Request) -> ExampleResponse:
 @api_router.get("/health", response_model=HealthResponse, summary="Is it up?")
 def health(request: Request) -> HealthResponse:
     """``ok`` once the model is loaded."""
-    from digitlab import __version__
+    from digitlab._version import __version__
 
     loaded = getattr(request.app.state, "model", None) is not None
     return HealthResponse(
