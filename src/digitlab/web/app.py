@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from contextlib import asynccontextmanager
-from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -20,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digitlab.errors import DigitlabError
 from digitlab.web.pool import make_pictures
-from digitlab.web.routes import api_router, page_router
+from digitlab.web.routes import _static_dir, api_router, page_router
 from digitlab.web.service import MAX_UPLOAD_BYTES, describe_model
 
 __all__ = ["create_app", "DEFAULT_EXAMPLES_DIR"]
@@ -46,10 +45,6 @@ DOCS_POLICY = (
     "script-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-
-
-def _static_dir() -> Path:
-    return Path(str(resources.files("digitlab.web") / "static"))
 
 
 class BodyLimit:
