@@ -728,7 +728,8 @@ def compare_results(old: Run, new: Run) -> list[str]:
     """What differs between two runs of the same command line, one line each.
 
     An empty list means identical: the same data fingerprint, configuration and
-    results, number for number. Time, duration and versions are not compared.
+    results, number for number. Time, duration, measured seconds (a comparison's
+    fit and predict times) and versions are not compared.
     """
     differences = []
     if old.data_fingerprint != new.data_fingerprint:
@@ -752,6 +753,8 @@ def compare_results(old: Run, new: Run) -> list[str]:
 def _diff(a, b, prefix: str):
     if isinstance(a, dict) and isinstance(b, dict):
         for key in sorted(set(a) | set(b), key=str):
+            if _is_timing(key):
+                continue
             name = f"{prefix}.{key}" if prefix else str(key)
             yield from _diff(a.get(key), b.get(key), name)
     elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
@@ -759,6 +762,12 @@ def _diff(a, b, prefix: str):
             yield from _diff(x, y, f"{prefix}[{i}]")
     elif a != b and not (_isnan(a) and _isnan(b)):
         yield prefix or "result", a, b
+
+
+def _is_timing(key) -> bool:
+    """A measured time (``fit_seconds``, ``predict_seconds_per_split``, ...): it
+    differs on every run, so it says nothing about whether the result is the same."""
+    return isinstance(key, str) and "seconds" in key
 
 
 def _isnan(value) -> bool:
