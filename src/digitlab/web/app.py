@@ -7,6 +7,7 @@ lifespan, and shared by every request (predictions only read it).
 from __future__ import annotations
 
 import json
+import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -45,6 +46,9 @@ DOCS_POLICY = (
     "script-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+
+
+_log = logging.getLogger("digitlab.web")
 
 
 class BodyLimit:
@@ -176,6 +180,45 @@ def _validation_sentence(exc: RequestValidationError) -> tuple[int, str]:
     return 422, f"The field {field or 'body'!r} is not valid: {message}."
 
 
+def _internal_answer(request, exc: BaseException) -> JSONResponse:
+    """The one answer for an error no other handler took.
+
+    A client that goes away mid-body, or a body nested so deeply that a parser
+    runs out of stack, is the client's doing: a 400 with its sentence. Anything
+    else is a bug in digitlab: logged with its traceback for the server's
+    owner, answered with a short 500 that shows the client nothing of it (no
+    traceback, no paths).
+    """
+    from starlette.requests import ClientDisconnect
+
+    if isinstance(exc, ClientDisconnect):
+        return JSONResponse(
+            {"detail": "The request body ended before it was complete; send it again."},
+            status_code=400,
+        )
+    if isinstance(exc, RecursionError):
+        return JSONResponse(
+            {
+                "detail": "The request is nested too deeply to read; send a flat JSON "
+                'object like {"image": "data:image/png;base64,..."}.'
+            },
+            status_code=400,
+        )
+    _log.error(
+        "Internal error answering %s %s",
+        request.method,
+        request.url.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    return JSONResponse(
+        {
+            "detail": "Something went wrong inside digitlab; the server's log has "
+            "the details. Please report it."
+        },
+        status_code=500,
+    )
+
+
 def create_app(
     model=None,
     *,
@@ -239,7 +282,8 @@ def create_app(
         summary="Draw a digit and watch a k-nearest-neighbors model decide.",
         description=(
             "The JSON API behind the drawing page. Every mistake is answered with "
-            "a 4xx and one sentence in `detail`."
+            "a 4xx and one sentence in `detail`; an error inside digitlab is "
+            "logged by the server and answered with a short 500."
         ),
         lifespan=lifespan,
     )
@@ -260,6 +304,10 @@ def create_app(
     async def _invalid(request, exc):
         status, sentence = _validation_sentence(exc)
         return JSONResponse({"detail": sentence}, status_code=status)
+
+    @app.exception_handler(Exception)
+    async def _internal_error(request, exc):
+        return _internal_answer(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request, exc):

@@ -40,7 +40,9 @@ __all__ = [
     "ProcessPool",
     "WorkerError",
     "freeze_heap",
+    "check_workers",
     "make_pictures",
+    "max_workers",
     "one_blas_thread",
     "prediction_json",
 ]
@@ -353,8 +355,34 @@ class ProcessPool(Pictures):
             self._folder = None
 
 
+def max_workers() -> int:
+    """The most picture worker processes this machine is allowed: 4 per CPU core.
+
+    Each worker holds its own copy of the model; more than a few per core only
+    adds processes competing for the same cores (and memory), so a typo like
+    ``--workers 100000`` is refused instead of forking until memory runs out.
+    """
+    return 4 * (os.cpu_count() or 1)
+
+
+def check_workers(workers) -> int:
+    """``workers`` when it is a whole number from 1 to :func:`max_workers`."""
+    top = max_workers()
+    if (
+        isinstance(workers, bool)
+        or not isinstance(workers, int)
+        or not 1 <= workers <= top
+    ):
+        raise DigitlabError(
+            f"--workers must be a whole number from 1 to {top} (4 per CPU core of "
+            f"this machine), got {workers!r}; about one per core serves a class."
+        )
+    return workers
+
+
 def make_pictures(model, info: dict, workers: int = 1) -> Pictures:
     """:class:`InProcess` for one worker, else a :class:`ProcessPool`."""
+    check_workers(workers)
     if workers == 1:
         return InProcess(model, info)
     return ProcessPool(model, workers)

@@ -85,6 +85,11 @@ PREDICT_BODY = {
 def _parse_json(raw: bytes, schema):
     try:
         obj = json.loads(raw)
+    except RecursionError:
+        raise MalformedRequest(
+            "The request body is nested too deeply to read; send a flat JSON "
+            'object like {"image": "data:image/png;base64,..."}.'
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise MalformedRequest(
             "The request body is not valid JSON; send an object like "

@@ -21,7 +21,13 @@ __all__ = [
     "Prediction",
 ]
 
-DATA_URL_EXAMPLE = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA..."
+#: A real 20×20 PNG of a 7 (black ink on white): /docs's example is a request
+#: the API accepts (a test sends every documented example).
+DATA_URL_EXAMPLE = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAABQAAAAUAQAAAACl8iCgAAAAOklEQVR4"
+    "2i3MsRGAMAwAMdmLwIiMySAZwKEilSlIpbsvPtpMJHIG5VIqer1p/d2zHdtbQh+VyD7F/nwE4xHm"
+    "0EmP6gAAAABJRU5ErkJggg=="
+)
 
 
 class ErrorResponse(BaseModel):
@@ -47,7 +53,9 @@ class ExampleRequest(PictureRequest):
     """A drawing and the digit it really shows, to keep as a training example."""
 
     label: StrictStr | StrictInt = Field(
-        description="The true label, one of the model's classes (0 to 9).",
+        description="The true label, one of the model's classes (0 to 9), as a "
+        'string ("7") or a whole number (7). Spaces around it are removed ("  7 " '
+        'is saved as "7"); anything else that is not a class is refused with 422.',
         examples=["7"],
     )
 
