@@ -180,7 +180,7 @@ def test_a_knn_recipe_learns_and_a_saved_model_keeps_the_rows(digits, tmp_path):
     assert model.predict(row).tolist() == [8]
     assert len(model._fit_X) == len(model.estimator_._fit_X) == 1802
     # Saved, the examples are plain training rows; marked again, they are the user's.
-    loaded = digitlab.load_model(model.save(tmp_path / "m.npz"))
+    loaded = digitlab.load_model(digitlab.save_model(model, tmp_path / "m.npz"))
     assert loaded.predict(row).tolist() == [8]
     assert loaded.estimator_.n_examples_ == 0
     mark_examples(loaded, 1, 1797)

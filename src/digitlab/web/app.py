@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 from contextlib import asynccontextmanager
-from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -22,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from digitlab.errors import DigitlabError
 from digitlab.examples import learn_examples, learner
 from digitlab.web.pool import make_pictures
-from digitlab.web.routes import api_router, page_router
+from digitlab.web.routes import _static_dir, api_router, page_router
 from digitlab.web.service import MAX_UPLOAD_BYTES, describe_model
 
 __all__ = ["create_app", "DEFAULT_EXAMPLES_DIR"]
@@ -76,10 +75,6 @@ def _with_examples(model, folder, *, copy: bool):
 
 
 _log = logging.getLogger("digitlab.web")
-
-
-def _static_dir() -> Path:
-    return Path(str(resources.files("digitlab.web") / "static"))
 
 
 class BodyLimit:

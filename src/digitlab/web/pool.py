@@ -216,7 +216,7 @@ def _worker_main(
     import signal
 
     from digitlab.examples import mark_examples
-    from digitlab.model import load_model
+    from digitlab.modelfile import load_model
 
     # Ctrl+C (and a stop signal sent to the whole group) are the server's to
     # handle: it closes the pipe, and the worker ends when it reads EOF.
@@ -294,7 +294,7 @@ class ProcessPool(Pictures):
         return [w.process.pid for w in self._workers]
 
     async def start(self) -> None:
-        from digitlab.model import save_model
+        from digitlab.modelfile import save_model
 
         if os.name != "posix":
             raise DigitlabError(

@@ -7,6 +7,8 @@ Each route reads its request, calls one function of
 from __future__ import annotations
 
 import json
+from importlib import resources
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -255,9 +257,12 @@ def health(request: Request) -> HealthResponse:
     )
 
 
+def _static_dir() -> Path:
+    """The folder of the page's files (index.html, script, styles), in the package."""
+    return Path(str(resources.files("digitlab.web") / "static"))
+
+
 @page_router.get("/")
 def page(request: Request):
     """The drawing page."""
-    from digitlab.web.app import _static_dir
-
     return FileResponse(_static_dir() / "index.html", media_type="text/html")
