@@ -9,6 +9,7 @@ function is called while its partner is loading.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -285,3 +286,21 @@ def test_importing_the_package_loads_no_heavy_library(target):
     from digitlab._version import __version__
 
     assert version == __version__
+
+
+def test_the_readme_layout_has_one_line_per_module():
+    """README's "How the code is laid out" lists every module, and only those."""
+    readme = (SOURCE.parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## How the code is laid out", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^- `([^`]+)`", section, flags=re.MULTILINE)
+    on_disk = [str(path.relative_to(SOURCE)) for path in sorted(SOURCE.rglob("*.py"))]
+    on_disk += [
+        f"{path.relative_to(SOURCE)}/"
+        for path in sorted(SOURCE.rglob("static"))
+        if path.is_dir()
+    ]
+    missing = sorted(set(on_disk) - set(listed))
+    stale = sorted(set(listed) - set(on_disk))
+    assert not missing, f"add a line to the README's layout section for {missing}"
+    assert not stale, f"the README's layout section names missing files {stale}"
+    assert len(listed) == len(set(listed))
