@@ -9,6 +9,7 @@ function is called while its partner is loading.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,17 +61,14 @@ def _absolute(node: ast.ImportFrom, importer: str, modules: dict[str, Path]) -> 
     return ".".join(parts + ([node.module] if node.module else []))
 
 
-def _lazy_exports(tree: ast.Module) -> list[str]:
-    """The modules a package's ``_EXPORTS`` name map (PEP 562 lazy names) points to."""
+def _lazy_name_map(tree: ast.Module) -> dict[str, str]:
+    """A package's ``_EXPORTS`` (PEP 562 lazy names): name -> defining module."""
     for node in tree.body:
-        targets = []
-        if isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            targets, value = [node.target], node.value
-        if any(isinstance(t, ast.Name) and t.id == "_EXPORTS" for t in targets):
-            return sorted(set(ast.literal_eval(value).values()))
-    return []
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "_EXPORTS" for t in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    return {}
 
 
 def _type_checking_only(tree: ast.Module) -> set[int]:
@@ -131,7 +129,7 @@ def import_graph(modules: dict[str, Path] | None = None) -> dict[str, dict[str, 
                 edges.setdefault(imported, line)
         if path.name == "__init__.py":
             tree = ast.parse(path.read_text(encoding="utf-8"))
-            for target in _lazy_exports(tree):
+            for target in sorted(set(_lazy_name_map(tree).values())):
                 edges.setdefault(target, 0)
         graph[name] = edges
     return graph
@@ -227,6 +225,57 @@ def test_the_graph_sees_function_level_and_root_imports(tmp_path):
     )
 
 
+def defined_names(name: str, modules: dict[str, Path]) -> set[str] | None:
+    """The names module ``name`` binds at module level (None: it makes names up
+    in a ``__getattr__`` beyond its ``_EXPORTS``, so any name may exist)."""
+    tree = ast.parse(modules[name].read_text(encoding="utf-8"))
+    names = set(_lazy_name_map(tree))
+    top = list(tree.body)
+    # Names bound under top-level if/try blocks count too.
+    while top:
+        node = top.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.If, ast.Try, ast.With)):
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                for inner in getattr(node, field, []):
+                    top.extend(
+                        inner.body if isinstance(inner, ast.ExceptHandler) else [inner]
+                    )
+    if "__getattr__" in names and not _lazy_name_map(tree):
+        return None
+    return names
+
+
+def test_every_import_from_the_package_names_something_that_exists():
+    """``from digitlab.x import name`` inside the package names a module or a
+    name ``digitlab.x`` defines: code moved to another module leaves no import
+    that only fails the day its function runs."""
+    modules = module_files()
+    defined = {name: defined_names(name, modules) for name in modules}
+    wrong = []
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = _absolute(node, name, modules)
+            if base not in modules or defined[base] is None:
+                continue
+            for alias in node.names:
+                sub = f"{base}.{alias.name}"
+                if sub not in modules and alias.name not in defined[base]:
+                    wrong.append(f"{name} line {node.lineno}: {sub} does not exist")
+    assert not wrong, "\n".join(wrong)
+
+
 def test_no_import_cycles():
     graph = import_graph()
     assert "digitlab.neighbors" in graph and "digitlab.web.app" in graph
@@ -285,3 +334,21 @@ def test_importing_the_package_loads_no_heavy_library(target):
     from digitlab._version import __version__
 
     assert version == __version__
+
+
+def test_the_readme_layout_has_one_line_per_module():
+    """README's "How the code is laid out" lists every module, and only those."""
+    readme = (SOURCE.parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## How the code is laid out", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^- `([^`]+)`", section, flags=re.MULTILINE)
+    on_disk = [str(path.relative_to(SOURCE)) for path in sorted(SOURCE.rglob("*.py"))]
+    on_disk += [
+        f"{path.relative_to(SOURCE)}/"
+        for path in sorted(SOURCE.rglob("static"))
+        if path.is_dir()
+    ]
+    missing = sorted(set(on_disk) - set(listed))
+    stale = sorted(set(listed) - set(on_disk))
+    assert not missing, f"add a line to the README's layout section for {missing}"
+    assert not stale, f"the README's layout section names missing files {stale}"
+    assert len(listed) == len(set(listed))
