@@ -121,6 +121,52 @@ class FitRows:
         norms[norms == 0] = 1.0
         return self.X / norms[:, None]
 
+    def extended(self, X_new) -> FitRows:
+        """These rows followed by ``X_new``, keeping what is computed already.
+
+        What a ranking derives from the rows (norms, the integer check, the
+        product matrices, the projection of the pruned ranking) is extended by
+        the new rows' parts instead of being computed again for all rows; parts
+        not computed yet are left for first use. The projection keeps its
+        principal directions: its bounds hold for any orthonormal directions,
+        so rankings stay exact (the directions only decide how many rows the
+        pruned ranking must look at).
+
+        Parameters
+        ----------
+        X_new : array-like of shape (n_new, n_features)
+
+        Returns
+        -------
+        FitRows
+            A new object; this one is left as it is (a ranking running on it
+            meanwhile sees the old rows only).
+        """
+        X_new = np.asarray(X_new, dtype=np.float64)
+        grown = FitRows(np.vstack([self.X, X_new]))
+        added = FitRows(X_new)
+        known, into = self.__dict__, grown.__dict__
+        if "integer_valued" in known:
+            into["integer_valued"] = known["integer_valued"] and added.integer_valued
+        if "largest" in known:
+            into["largest"] = max(known["largest"], added.largest)
+        if "sq" in known:
+            into["sq"] = np.concatenate([known["sq"], added.sq])
+        for name in ("augmented", "augmented32", "unit"):
+            if name in known:
+                into[name] = np.vstack([known[name], getattr(added, name)])
+        if "projection" in known:
+            P, Z_aug, largest = known["projection"]
+            Z = X_new @ P.T
+            z_sq = np.einsum("ij,ij->i", Z, Z)
+            new_columns = np.vstack([-2.0 * Z.T, z_sq[None]]).astype(np.float32)
+            into["projection"] = (
+                P,
+                np.ascontiguousarray(np.hstack([Z_aug, new_columns])),
+                max(largest, float(z_sq.max(initial=0))),
+            )
+        return grown
+
 
 def _fit_rows(X_fit) -> FitRows:
     return X_fit if isinstance(X_fit, FitRows) else FitRows(X_fit)
@@ -194,6 +240,37 @@ def _select_threaded(D: np.ndarray, k: int, offset: int = 0):
         parts = list(pool.map(lambda chunk: _select(chunk, k), chunks))
     columns = np.vstack([c for _, c in parts])
     return np.vstack([v for v, _ in parts]), columns + offset
+
+
+# Below this many entries a block is selected in the calling thread: starting
+# threads costs more than it saves on small blocks (the digits' 1,797²).
+_THREAD_MIN_ENTRIES = 2**22
+
+
+def _smallest_keys(K: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` smallest entries of each row of ``K``, in increasing order.
+
+    For keys that are unique within a row (``value * n + column``) this is the
+    whole tie rule: no two entries compare equal. ``K`` is reordered in place.
+    Large blocks are cut into row chunks selected in threads (numpy releases
+    the GIL); each row's result depends only on that row, so the output is the
+    same for any number of threads.
+    """
+
+    def smallest(chunk):
+        if k < chunk.shape[1]:
+            chunk.partition(k - 1, axis=1)
+        return np.sort(chunk[:, :k], axis=1)
+
+    n_threads = min(_n_threads(), max(1, K.size // _THREAD_MIN_ENTRIES))
+    if n_threads == 1:
+        return smallest(K)
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = np.linspace(0, len(K), n_threads + 1).astype(int).tolist()
+    chunks = [K[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    with ThreadPoolExecutor(n_threads) as pool:
+        return np.vstack(list(pool.map(smallest, chunks)))
 
 
 def _n_threads() -> int:

@@ -70,6 +70,11 @@ class Neighbor(BaseModel):
     pixels: list[float] = Field(
         description="The training digit's model input, row by row (8×8 = 64)."
     )
+    yours: bool = Field(
+        default=False,
+        description="Whether it is one of the user's examples (or a slanted copy "
+        "of one) rather than one of the model's training digits.",
+    )
 
 
 class Prediction(BaseModel):
@@ -111,7 +116,13 @@ class ModelInfo(BaseModel):
     metric: str | None
     pipeline: str
     classes: list[str]
-    n_train: int
+    n_train: int = Field(description="Training rows, the user's examples included.")
+    n_examples: int = Field(
+        default=0,
+        description="How many of the user's examples the model holds "
+        "(`serve --examples`, POST /api/examples); each is learned with a few "
+        "slightly slanted copies, counted in n_train.",
+    )
     accuracy: float | None = Field(
         description="Accuracy on its test split, when known."
     )
@@ -129,6 +140,12 @@ class ExampleResponse(BaseModel):
     path: str = Field(description="The file, relative to the examples folder.")
     folder: str = Field(description="The examples folder (usable as --data).")
     count: int = Field(description="How many examples of this label are saved now.")
+    learned: bool = Field(
+        description="Whether the model learned it (k-nearest-neighbors models do; "
+        "the next prediction uses it)."
+    )
+    n_examples: int = Field(description="The user's examples the model holds now.")
+    n_train: int = Field(description="The model's training rows now.")
 
 
 class HealthResponse(BaseModel):

@@ -76,7 +76,7 @@ def run_server(
             "--model and --recipe both choose the model; give only one of them."
         )
     if model is None and model_path is not None:
-        from digitlab.model import load_model
+        from digitlab.modelfile import load_model
 
         model = load_model(model_path)
     if model is None:
