@@ -23,7 +23,6 @@ from click.testing import CliRunner
 from PIL import Image, ImageDraw
 
 from digitlab.cli import main
-from digitlab.errors import DigitlabError, os_error_sentence, os_errors
 from digitlab.runs import RunStore, new_run
 
 
@@ -95,6 +94,8 @@ def drawn(digit: str, path: Path, shift: int = 0) -> Path:
     ],
 )
 def test_os_error_sentence_names_the_path_and_what_to_do(code, action, expected):
+    from digitlab.errors import os_error_sentence
+
     exc = OSError(code, os.strerror(code), "/data/x.png")
     sentence = os_error_sentence(exc, action=action)
     assert sentence.startswith(f"Cannot {action} '/data/x.png': {expected}")
@@ -102,6 +103,8 @@ def test_os_error_sentence_names_the_path_and_what_to_do(code, action, expected)
 
 
 def test_os_errors_names_the_file_inside_the_users_folder(tmp_path):
+    from digitlab.errors import DigitlabError, os_errors
+
     with pytest.raises(DigitlabError) as caught, os_errors(tmp_path):
         raise PermissionError(errno.EACCES, "Permission denied", tmp_path / "7")
     assert str(caught.value).startswith(f"Cannot read '{tmp_path / '7'}': permission")
@@ -403,3 +406,131 @@ def test_reading_a_zero_byte_history_leaves_it_zero_bytes(tmp_path):
         "Error: There is no run #1"
     )
     assert db.read_bytes() == b"" and sorted(os.listdir(tmp_path)) == ["runs.sqlite"]
+
+
+# ---- model files that pass the checksum but are not what digitlab writes -------
+
+
+def forged_model(path: Path, change) -> Path:
+    """A model file as save_model writes it, changed by ``change(meta, arrays)``
+    and given a correct checksum (the module's own), so only the one validation
+    of its contents can refuse it."""
+    import io
+    import json
+
+    import digitlab
+    from digitlab.modelfile import _checksum, save_model
+
+    original = path.with_name("original.npz")
+    if not original.exists():
+        data = digitlab.load_digits()
+        save_model(digitlab.KNN(k=3, pipeline="uci8x8").fit(data.X, data.y), original)
+    with np.load(original, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    meta.pop("checksum")
+    change(meta, arrays)
+    meta["checksum"] = _checksum(meta, arrays)
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def _set(mapping, key, value):
+    mapping[key] = value
+
+
+MODEL_CHANGES = {
+    "unknown parameter": (
+        lambda m, a: _set(m["params"], "n_jobs", 4),
+        "KNN has no parameter 'n_jobs' (it has k, metric, pipeline, weights)",
+    ),
+    "missing array": (
+        lambda m, a: a.pop("y"),
+        "it has no array 'y'",
+    ),
+    "unknown array": (
+        lambda m, a: _set(a, "extra", np.zeros(3)),
+        "it holds an unknown array 'extra'",
+    ),
+    "wrong feature count": (
+        lambda m, a: _set(a, "X", a["X"][:, :60].copy()),
+        "its rows have 60 features, but the uci8x8 preparation makes 64",
+    ),
+    "wrong dtype": (
+        lambda m, a: _set(a, "X", a["X"].astype("complex128")),
+        "its training rows X are complex128 of shape (1797, 64), not numbers of "
+        "shape (rows, features)",
+    ),
+    "wrong shape": (
+        lambda m, a: _set(a, "X", a["X"].reshape(1797, 8, 8)),
+        "its training rows X are float64 of shape (1797, 8, 8)",
+    ),
+    "labels of another length": (
+        lambda m, a: _set(a, "y", a["y"][:100].copy()),
+        "its labels y are int64 of shape (100,), not one whole number or text per "
+        "row of X (1797 rows)",
+    ),
+    "bad classes": (
+        lambda m, a: _set(m, "classes", [0, 1, 2]),
+        "its classes [0, 1, 2] are not the labels in y ([0, 1, 2, 3, 4, 5, 6, 7, 8, "
+        "9])",
+    ),
+    "unknown recipe": (
+        lambda m, a: m.update(
+            estimator="RecipeModel",
+            format_version=2,
+            params={"recipe": "no-such-recipe", "params": None, "pipeline": "uci8x8"},
+        ),
+        "its recipe 'no-such-recipe' does not exist",
+    ),
+    "unknown estimator": (
+        lambda m, a: _set(m, "estimator", "Pickle"),
+        "its estimator 'Pickle' is not one of KNN, RecipeModel",
+    ),
+    "unknown pipeline": (
+        lambda m, a: (_set(m, "pipeline", "fax"), _set(m["params"], "pipeline", "fax")),
+        "its picture preparation 'fax' is not one of uci8x8, mnist28",
+    ),
+    "a k the rows cannot give": (
+        lambda m, a: _set(m["params"], "k", 5000),
+        "holds a model digitlab cannot rebuild (k=5000 is larger than the 1797 "
+        "training rows",
+    ),
+    "a parameter of the wrong type": (
+        lambda m, a: _set(m["params"], "weights", ["uniform"]),
+        "holds a model digitlab cannot rebuild",
+    ),
+    "infinite rows": (
+        lambda m, a: a["X"].__setitem__((3, 3), np.inf),
+        "its training rows X hold values that are not finite numbers",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MODEL_CHANGES))
+def test_a_model_file_with_a_correct_checksum_but_odd_contents_is_one_sentence(
+    tmp_path, case
+):
+    change, words = MODEL_CHANGES[case]
+    path = forged_model(tmp_path / "model.npz", change)
+    before = digest(path)
+    drawn("1", tmp_path / "one.png")
+    for args in (
+        ("predict", tmp_path / "one.png", "--model", path, "--no-record"),
+        ("serve", "--model", path),
+    ):
+        line = error_line(cli(*args))
+        assert line.startswith(f"Error: {str(path)!r} ") and words in line, line
+        assert line.endswith("`digitlab train --save PATH`."), line
+    assert digest(path) == before
+
+
+def test_the_forged_file_unchanged_loads_and_predicts_like_the_original(tmp_path):
+    from digitlab.modelfile import load_model
+
+    path = forged_model(tmp_path / "model.npz", lambda m, a: None)
+    model = load_model(path)
+    original = load_model(tmp_path / "original.npz")
+    assert model.k == 3 and np.array_equal(model._fit_X, original._fit_X)
