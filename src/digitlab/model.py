@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from digitlab.errors import DigitlabError, DigitlabNotice
+from digitlab.errors import DigitlabError, notice, plural
 from digitlab.files import check_target, write_bytes
 from digitlab.neighbors import (
     FitRows,
@@ -42,21 +41,30 @@ FORMAT_VERSION = 2
 _ESTIMATOR_VERSIONS = {"KNN": 1, "RecipeModel": 2}
 
 
-def flatten_images(X, *, what: str = "X"):
+def flatten_images(X, *, what: str = "X", known_shape=None):
     """Turn a stack of pictures (n, h, w) into flat rows (n, h*w), with a notice.
 
     This is the lesson's classic mistake: ``digits.images`` (n, 8, 8) where
     ``digits.data`` (n, 64) was meant. Other shapes are left for validation.
+
+    Parameters
+    ----------
+    X : array-like
+    what : str
+        The argument's name, for the notice.
+    known_shape : tuple of int, optional
+        The picture shape the caller was already told about (a model fitted on
+        pictures): pictures of this shape are flattened without a second notice.
     """
     if isinstance(X, np.ndarray) and X.ndim == 3:
         n, h, w = X.shape
-        warnings.warn(
-            f"{what} holds {n} pictures of {h}×{w} (shape {X.shape}); flattened "
-            f"them to rows of {h * w} numbers (shape ({n}, {h * w})), the layout of "
-            "digits.data.",
-            DigitlabNotice,
-            stacklevel=3,
-        )
+        if known_shape is None or tuple(known_shape) != (h, w):
+            rows = "it to a row" if n == 1 else "them to rows"
+            notice(
+                f"{what} holds {plural(n, 'picture')} of {h}×{w} pixels (shape "
+                f"{X.shape}), not rows of numbers; digitlab flattened {rows} of "
+                f"{h * w} numbers, the layout of digits.data."
+            )
         return X.reshape(n, h * w)
     if isinstance(X, np.ndarray) and X.ndim not in (2,):
         expected = "a 2D array of shape (n_samples, n_features), like digits.data"
@@ -95,6 +103,12 @@ class KNN(ClassifierMixin, BaseEstimator):
     ----------
     k : int, default=5
         How many nearest training digits vote.
+    n_neighbors : int or None, default=None
+        scikit-learn's name for ``k`` (the lesson's ``KNeighborsClassifier(
+        n_neighbors=3)``): when given, it is the number of neighbors and ``k`` is
+        not used. Both are stored as given, so ``get_params``, ``set_params`` and
+        ``clone`` keep exactly what was written; giving both with different
+        values (other than the default ``k=5``) is an error.
     weights : {"uniform", "distance"}, default="uniform"
         ``uniform``: one vote each; ``distance``: votes weighted by 1/distance.
     metric : {"euclidean", "manhattan", "cosine"}, default="euclidean"
@@ -107,6 +121,9 @@ class KNN(ClassifierMixin, BaseEstimator):
     classes_ : ndarray
         The labels seen in ``fit``, sorted.
     n_features_in_ : int
+    n_neighbors_ : int
+        The number of neighbors that vote, as fitted: ``n_neighbors`` when given,
+        else ``k``.
 
     Notes
     -----
@@ -120,10 +137,21 @@ class KNN(ClassifierMixin, BaseEstimator):
     >>> model = digitlab.KNN(k=5).fit(split.X_train, split.y_train)
     >>> float(model.score(split.X_test, split.y_test))
     0.975
+    >>> digitlab.KNN(n_neighbors=3).fit(split.X_train, split.y_train).n_neighbors_
+    3
     """
 
-    def __init__(self, k=5, *, weights="uniform", metric="euclidean", pipeline=None):
+    def __init__(
+        self,
+        k=5,
+        *,
+        n_neighbors=None,
+        weights="uniform",
+        metric="euclidean",
+        pipeline=None,
+    ):
         self.k = k
+        self.n_neighbors = n_neighbors
         self.weights = weights
         self.metric = metric
         self.pipeline = pipeline
@@ -134,15 +162,20 @@ class KNN(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Flat rows; a stack of pictures (n, h, w) is flattened with a notice.
+            Flat rows; a stack of pictures (n, h, w) is flattened with a notice
+            (pictures of the same size given to ``predict`` or ``score`` later are
+            flattened without another one).
         y : array-like of shape (n_samples,)
 
         Returns
         -------
         self : KNN
         """
+        picture_shape = (
+            X.shape[1:] if isinstance(X, np.ndarray) and X.ndim == 3 else None
+        )
         X = flatten_images(X)
-        self._check_params()
+        k = self._check_params()
         n_x, n_y = _n_rows(X), _n_rows(y)
         if n_x is not None and n_y is not None and n_x != n_y:
             raise DigitlabError(
@@ -160,11 +193,14 @@ class KNN(ClassifierMixin, BaseEstimator):
                 f"y holds only 1 class ({self.classes_[0]!r}); a classifier needs "
                 "examples of at least 2 classes."
             )
-        if self.k > X.shape[0]:
+        if k > X.shape[0]:
+            name = "k" if self.n_neighbors is None else "n_neighbors"
             raise DigitlabError(
-                f"k={self.k} is larger than the {X.shape[0]} training rows; choose "
-                f"k between 1 and {X.shape[0]}."
+                f"{name}={k} is larger than the {X.shape[0]} training rows; choose "
+                f"{name} between 1 and {X.shape[0]}."
             )
+        self.n_neighbors_ = k
+        self._picture_shape = picture_shape
         self._fit_X = X
         # What every ranking derives from the training rows, kept for all queries.
         self._fit_rows = FitRows(X)
@@ -174,17 +210,34 @@ class KNN(ClassifierMixin, BaseEstimator):
         rows = getattr(self, "_fit_rows", None)
         return rows if rows is not None and rows.X is self._fit_X else self._fit_X
 
-    def _check_params(self) -> None:
-        if (
-            isinstance(self.k, bool)
-            or not isinstance(self.k, (int, np.integer))
-            or self.k < 1
-        ):
+    def _check_params(self) -> int:
+        """Check the parameters; return the number of neighbors that vote."""
+        for name in ("k", "n_neighbors"):
+            value = getattr(self, name)
+            if name == "n_neighbors" and value is None:
+                continue
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, np.integer))
+                or value < 1
+            ):
+                raise DigitlabError(
+                    f"{name} must be a whole number of at least 1, got {value!r}."
+                )
+        if self.n_neighbors is not None and self.k not in (5, self.n_neighbors):
             raise DigitlabError(
-                f"k must be a whole number of at least 1, got {self.k!r}."
+                f"Got k={self.k} and n_neighbors={self.n_neighbors}; they are two "
+                "names for one number (n_neighbors is scikit-learn's), so give only "
+                "one of them."
             )
         check_weights(self.weights)
         check_metric(self.metric)
+        return int(self.k if self.n_neighbors is None else self.n_neighbors)
+
+    def _k(self) -> int:
+        # Read at query time, as scikit-learn's KNeighborsClassifier does, so
+        # set_params(k=...) on a fitted model takes effect at once.
+        return self.k if self.n_neighbors is None else self.n_neighbors
 
     def _validate_X(self, X):
         if (
@@ -202,7 +255,7 @@ class KNN(ClassifierMixin, BaseEstimator):
             _check_finite(X)
             return X
         check_is_fitted(self)
-        X = flatten_images(X)
+        X = flatten_images(X, known_shape=getattr(self, "_picture_shape", None))
         X = validate_data(
             self, X, dtype=np.float64, reset=False, ensure_all_finite=False
         )
@@ -222,7 +275,7 @@ class KNN(ClassifierMixin, BaseEstimator):
         indices : ndarray of shape (n_queries, n_neighbors)
             Row numbers into the training data.
         """
-        k = self.k if n_neighbors is None else n_neighbors
+        k = self._k() if n_neighbors is None else n_neighbors
         if X is None:
             check_is_fitted(self)
             dist, ind = kneighbors(
@@ -235,7 +288,7 @@ class KNN(ClassifierMixin, BaseEstimator):
 
     def _votes(self, X):
         X = self._validate_X(X)
-        dist, ind = kneighbors(self._search_rows(), X, self.k, metric=self.metric)
+        dist, ind = kneighbors(self._search_rows(), X, self._k(), metric=self.metric)
         return vote(self._y[ind], dist, len(self.classes_), self.weights)
 
     def predict_proba(self, X):
@@ -321,6 +374,8 @@ def save_model(model: KNN, path, *, force: bool = False, metadata=None) -> Path:
         Overwrite an existing file. Without it an existing file is never touched.
     metadata : dict, optional
         Extra JSON-able facts to keep (data name, accuracy on the test split...).
+        A KNN's number of neighbors is written as ``k`` whichever name set it
+        (``KNN(n_neighbors=3)`` loads as ``KNN(k=3)``).
 
     Returns
     -------
@@ -338,6 +393,12 @@ def save_model(model: KNN, path, *, force: bool = False, metadata=None) -> Path:
     path = check_target(path, force=force)
     from digitlab import __version__
 
+    params = model.get_params()
+    if estimator == "KNN":
+        # One name in the file, whichever was used: the file stays readable by
+        # every digitlab that reads format 1 (they know ``k`` only).
+        params["k"] = int(model._k())
+        params.pop("n_neighbors", None)
     arrays = {
         "X": np.ascontiguousarray(model._fit_X),
         "y": _plain_labels(model.classes_[model._y]),
@@ -347,7 +408,7 @@ def save_model(model: KNN, path, *, force: bool = False, metadata=None) -> Path:
         "format_version": _ESTIMATOR_VERSIONS[estimator],
         "digitlab_version": __version__,
         "estimator": estimator,
-        "params": model.get_params(),
+        "params": params,
         "classes": [c.item() if hasattr(c, "item") else c for c in model.classes_],
         "pipeline": model.pipeline,
         "metadata": metadata or {},
