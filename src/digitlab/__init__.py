@@ -34,7 +34,7 @@ _EXPORTS = {
     "load_digits": "digitlab.data",
     "load_folder": "digitlab.data",
     "load_idx": "digitlab.data",
-    "load_model": "digitlab.model",
+    "load_model": "digitlab.modelfile",
     "load_npz": "digitlab.data",
     "make_estimator": "digitlab.recipes",
     "mistakes": "digitlab.mistakes",
@@ -48,7 +48,7 @@ _EXPORTS = {
     "RECIPES": "digitlab.recipes",
     "Run": "digitlab.runs",
     "RunStore": "digitlab.runs",
-    "save_model": "digitlab.model",
+    "save_model": "digitlab.modelfile",
     "Split": "digitlab.data",
     "sweep": "digitlab.sweep",
     "SweepResult": "digitlab.sweep",
@@ -102,7 +102,8 @@ if TYPE_CHECKING:  # the names, for type checkers and editors
     )
     from digitlab.errors import DigitlabError, DigitlabNotice
     from digitlab.mistakes import MistakesResult, mistakes, mistakes_on_split
-    from digitlab.model import KNN, load_model, save_model
+    from digitlab.model import KNN
+    from digitlab.modelfile import load_model, save_model
     from digitlab.neighbors import kneighbors
     from digitlab.predict import PicturePredictions, default_model, predict_files
     from digitlab.preprocess import PIPELINES, prepare

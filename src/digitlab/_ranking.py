@@ -121,6 +121,52 @@ class FitRows:
         norms[norms == 0] = 1.0
         return self.X / norms[:, None]
 
+    def extended(self, X_new) -> FitRows:
+        """These rows followed by ``X_new``, keeping what is computed already.
+
+        What a ranking derives from the rows (norms, the integer check, the
+        product matrices, the projection of the pruned ranking) is extended by
+        the new rows' parts instead of being computed again for all rows; parts
+        not computed yet are left for first use. The projection keeps its
+        principal directions: its bounds hold for any orthonormal directions,
+        so rankings stay exact (the directions only decide how many rows the
+        pruned ranking must look at).
+
+        Parameters
+        ----------
+        X_new : array-like of shape (n_new, n_features)
+
+        Returns
+        -------
+        FitRows
+            A new object; this one is left as it is (a ranking running on it
+            meanwhile sees the old rows only).
+        """
+        X_new = np.asarray(X_new, dtype=np.float64)
+        grown = FitRows(np.vstack([self.X, X_new]))
+        added = FitRows(X_new)
+        known, into = self.__dict__, grown.__dict__
+        if "integer_valued" in known:
+            into["integer_valued"] = known["integer_valued"] and added.integer_valued
+        if "largest" in known:
+            into["largest"] = max(known["largest"], added.largest)
+        if "sq" in known:
+            into["sq"] = np.concatenate([known["sq"], added.sq])
+        for name in ("augmented", "augmented32", "unit"):
+            if name in known:
+                into[name] = np.vstack([known[name], getattr(added, name)])
+        if "projection" in known:
+            P, Z_aug, largest = known["projection"]
+            Z = X_new @ P.T
+            z_sq = np.einsum("ij,ij->i", Z, Z)
+            new_columns = np.vstack([-2.0 * Z.T, z_sq[None]]).astype(np.float32)
+            into["projection"] = (
+                P,
+                np.ascontiguousarray(np.hstack([Z_aug, new_columns])),
+                max(largest, float(z_sq.max(initial=0))),
+            )
+        return grown
+
 
 def _fit_rows(X_fit) -> FitRows:
     return X_fit if isinstance(X_fit, FitRows) else FitRows(X_fit)

@@ -77,7 +77,9 @@ class TrainResult:
             "accuracy": self.accuracy,
             "config": self.config(),
         }
-        return self.model.save(path, force=force, metadata=metadata)
+        from digitlab.modelfile import save_model
+
+        return save_model(self.model, path, force=force, metadata=metadata)
 
     def to_dict(self) -> dict:
         """Everything ``digitlab train --json`` prints."""
