@@ -880,7 +880,7 @@ def load_data(
     spec = "digits" if spec in ("", None) else spec
     if str(spec) == "digits":
         return load_digits()
-    dataset = _load_path(spec, labels, pipeline, skip_bad)
+    dataset = _read_path(spec, labels, pipeline, skip_bad)
     # How it was read, so a recorded run's command line reads it the same way
     # (digitlab.recording.data_argv).
     options = {"labels": labels, "pipeline": pipeline, "skip_bad": skip_bad}
@@ -890,7 +890,7 @@ def load_data(
     return dataset
 
 
-def _load_path(spec, labels, pipeline, skip_bad) -> Dataset:
+def _read_path(spec, labels, pipeline, skip_bad) -> Dataset:
     path = Path(spec)
     if not path.exists():
         raise DigitlabError(
