@@ -880,6 +880,17 @@ def load_data(
     spec = "digits" if spec in ("", None) else spec
     if str(spec) == "digits":
         return load_digits()
+    dataset = _read_path(spec, labels, pipeline, skip_bad)
+    # How it was read, so a recorded run's command line reads it the same way
+    # (digitlab.recording.data_argv).
+    options = {"labels": labels, "pipeline": pipeline, "skip_bad": skip_bad}
+    dataset.meta["load_options"] = {
+        k: v for k, v in options.items() if v is not None and v is not False
+    }
+    return dataset
+
+
+def _read_path(spec, labels, pipeline, skip_bad) -> Dataset:
     path = Path(spec)
     if not path.exists():
         raise DigitlabError(

@@ -68,6 +68,19 @@ class TrainResult:
             "metric": m.metric,
         }
 
+    def save(self, path, *, force: bool = False):
+        """Write the fitted model to ``path`` (``.npz`` + JSON, no pickle) with
+        what it was trained on and its test accuracy; returns the path written.
+        An existing file is only replaced with ``force``."""
+        metadata = {
+            "data": self.data.source,
+            "accuracy": self.accuracy,
+            "config": self.config(),
+        }
+        from digitlab.modelfile import save_model
+
+        return save_model(self.model, path, force=force, metadata=metadata)
+
     def to_dict(self) -> dict:
         """Everything ``digitlab train --json`` prints."""
         from digitlab._version import __version__
