@@ -114,13 +114,11 @@ def learner(model):
     (the ``knn`` and ``knn-distance`` recipes). Other models cannot learn a
     row without being fitted again, and are refused with a sentence.
     """
-    from digitlab.model import KNN
+    from digitlab.explain import _voting_knn
 
-    if isinstance(model, KNN):
-        return model
-    estimator = getattr(model, "estimator_", None)
-    if isinstance(estimator, KNN) and hasattr(model, "_fit_X"):
-        return estimator
+    knn = _voting_knn(model)
+    if knn is not None:
+        return knn
     name = getattr(model, "recipe", None) or type(model).__name__
     raise DigitlabError(
         f"The model {name!r} does not decide by its nearest training digits, so it "

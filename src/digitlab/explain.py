@@ -123,6 +123,11 @@ def describe_model(model) -> dict:
         "classes": [str(c) for c in model.classes_],
         "n_train": n_train,
         "n_examples": _n_examples(model),
+        # Rows the examples added (each with its copies), and whether it learns.
+        "n_example_rows": (
+            n_train - int(getattr(knn, "_n_fitted", n_train)) if knn is not None else 0
+        ),
+        "learns_examples": knn is not None,
         "accuracy": None if accuracy is None else float(accuracy),
         "accuracy_note": note,
         "n_test": meta.get("n_test"),
