@@ -141,7 +141,8 @@ def test_model_facts(client, model):
 
 def test_model_facts_of_a_saved_model_include_its_accuracy(tmp_path, examples):
     result = digitlab.train()
-    result.model.save(
+    digitlab.save_model(
+        result.model,
         tmp_path / "m.npz",
         metadata={
             "data": "digits",

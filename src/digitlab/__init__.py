@@ -9,12 +9,12 @@ The lesson in five lines::
     print(model.score(split.X_test, split.y_test))   # 0.975
 """
 
-__version__ = "0.1.0"
-
 import importlib
 import sys
 import types
 from typing import TYPE_CHECKING
+
+from digitlab._version import __version__
 
 # What ``import digitlab`` offers, and where it lives. Each name is imported
 # on first use (PEP 562), so ``digitlab --help`` and small scripts do not pay
@@ -35,7 +35,7 @@ _EXPORTS = {
     "load_digits": "digitlab.data",
     "load_folder": "digitlab.data",
     "load_idx": "digitlab.data",
-    "load_model": "digitlab.model",
+    "load_model": "digitlab.modelfile",
     "load_npz": "digitlab.data",
     "make_estimator": "digitlab.recipes",
     "mistakes": "digitlab.mistakes",
@@ -49,7 +49,7 @@ _EXPORTS = {
     "RECIPES": "digitlab.recipes",
     "Run": "digitlab.runs",
     "RunStore": "digitlab.runs",
-    "save_model": "digitlab.model",
+    "save_model": "digitlab.modelfile",
     "Split": "digitlab.data",
     "sweep": "digitlab.sweep",
     "SweepResult": "digitlab.sweep",
@@ -103,7 +103,8 @@ if TYPE_CHECKING:  # the names, for type checkers and editors
     )
     from digitlab.errors import DigitlabError, DigitlabNotice
     from digitlab.mistakes import MistakesResult, mistakes, mistakes_on_split
-    from digitlab.model import KNN, load_model, save_model
+    from digitlab.model import KNN
+    from digitlab.modelfile import load_model, save_model
     from digitlab.neighbors import kneighbors
     from digitlab.notebook import DrawingPad
     from digitlab.predict import PicturePredictions, default_model, predict_files

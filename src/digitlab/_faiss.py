@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from digitlab._ranking import Ranker, _direct, _integer_exact, _select
 from digitlab.errors import DigitlabError
-from digitlab.neighbors import Ranker, _direct, _integer_exact, _select
 
 _U32 = 2.0**-24  # unit roundoff of float32
 

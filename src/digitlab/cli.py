@@ -612,7 +612,10 @@ def train(
     )
     saved = None
     if save is not None:
-        saved = result.model.save(
+        from digitlab.modelfile import save_model
+
+        saved = save_model(
+            result.model,
             save,
             force=force,
             metadata={
@@ -696,7 +699,7 @@ def predict(paths, model_path, k, show, show_input, recipe, force, as_json):
       digitlab predict drawings/ --model model.npz --json
       digitlab predict my_seven.png --recipe svc-shift
     """
-    from digitlab.model import load_model
+    from digitlab.modelfile import load_model
     from digitlab.predict import default_model, input_picture, predict_files
 
     if show_input is not None:

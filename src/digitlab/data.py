@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from digitlab.errors import DigitlabError, DigitlabNotice
+from digitlab.errors import DigitlabError, DigitlabNotice, os_error_sentence, os_errors
+from digitlab.files import regular_file
 
 __all__ = [
     "Dataset",
@@ -534,6 +535,18 @@ def load_csv(
             f"{name!r} line {rows[r][0]}: the label cell (column {label_index + 1}) is "
             "empty; every row needs a label."
         )
+    not_finite = [
+        r
+        for r, label in enumerate(labels)
+        if _is_number(label) and not math.isfinite(float(label))
+    ]
+    if not_finite:
+        r = not_finite[0]
+        raise DigitlabError(
+            f"{name!r} line {rows[r][0]}, column {label_index + 1}: the label "
+            f"{str(labels[r])!r} is not a label; every row needs a real label (a "
+            "digit or a name)."
+        )
     return _finish(
         X,
         _labels_from_strings(labels),
@@ -586,10 +599,27 @@ def load_npz(path, *, pipeline: str | None = None) -> Dataset:
     name = str(path)
     try:
         archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
+    except EOFError:  # numpy's word for a 0-byte file
+        raise DigitlabError(
+            f"{name!r} is empty (0 bytes); save an archive with np.savez(path, X=X, "
+            "y=y)."
+        ) from None
+    except OSError as exc:
+        if exc.errno is not None:
+            raise DigitlabError(os_error_sentence(exc, path)) from None
         raise DigitlabError(
             f"Cannot read {name!r} as an .npz archive: {exc}."
         ) from None
+    except Exception as exc:  # zipfile, zlib and numpy each raise their own kind
+        raise DigitlabError(
+            f"Cannot read {name!r} as an .npz archive ({_reason(exc)}); save it again "
+            "with np.savez(path, X=X, y=y)."
+        ) from None
+    if not hasattr(archive, "files"):  # np.load read a plain .npy array
+        raise DigitlabError(
+            f"{name!r} is a single .npy array, not an .npz archive; save it with "
+            "np.savez(path, X=X, y=y)."
+        )
     with archive:
         missing = [key for key in ("X", "y") if key not in archive.files]
         if missing:
@@ -603,9 +633,19 @@ def load_npz(path, *, pipeline: str | None = None) -> Dataset:
             y = archive["y"]
             images = archive["images"] if "images" in archive.files else None
         except ValueError as exc:  # object arrays need pickle
+            if "pickle" not in str(exc):
+                raise DigitlabError(
+                    f"{name!r} holds a damaged array ({_reason(exc)}); save it "
+                    "again with np.savez(path, X=X, y=y)."
+                ) from None
             raise DigitlabError(
                 f"{name!r} holds Python objects, which digitlab never unpickles "
                 f"({exc}); save plain numeric arrays."
+            ) from None
+        except Exception as exc:  # a truncated or damaged member of the zip file
+            raise DigitlabError(
+                f"{name!r} holds a damaged array ({_reason(exc)}); save it again "
+                "with np.savez(path, X=X, y=y)."
             ) from None
     if X.dtype.kind not in "biuf":
         raise DigitlabError(
@@ -645,6 +685,11 @@ def load_npz(path, *, pipeline: str | None = None) -> Dataset:
         description=f"NPZ {path.name}",
         pipeline=pipeline or _guess_pipeline(X.shape[1]),
     )
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception's message as a clause inside a sentence."""
+    return (str(exc).strip().rstrip(".") or type(exc).__name__)[:200]
 
 
 def _read_pixels(path: Path) -> np.ndarray:
@@ -761,6 +806,12 @@ def _finish(X, y, *, images, source, description, pipeline) -> Dataset:
     import warnings
 
     y = np.asarray(y)
+    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+        r = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise DigitlabError(
+            f"{source!r}: label {r} is {y[r]!r}, not a label; every row needs a real "
+            "label (a digit or a name)."
+        )
     if len(X) == 0:
         raise DigitlabError(f"{source!r} holds no rows; it needs labelled digits.")
     classes = np.unique(y)
@@ -836,6 +887,13 @@ def load_data(
             "scikit-learn's built-in digits, a folder of label subfolders, or an "
             ".npz, .csv or IDX file."
         )
+    with os_errors(path):
+        return _load_path(path, labels=labels, pipeline=pipeline, skip_bad=skip_bad)
+
+
+def _load_path(path: Path, *, labels, pipeline, skip_bad) -> Dataset:
+    if not path.is_dir():
+        regular_file(path, "data file")
     if path.is_dir():
         _refuse(labels, "--labels", "a folder (its subfolder names are the labels)")
         return load_folder(

@@ -12,7 +12,7 @@ ranking digitlab computes run as Dask tasks, one per block of query rows:
   distance matrix.
 
 Every block runs the same code as on one machine
-(:class:`digitlab.neighbors.Ranker`), and the ranking is exact, so the results
+(:class:`digitlab._ranking.Ranker`), and the ranking is exact, so the results
 are byte-identical to a single-machine run.
 
 Dask is imported only here (the ``dask`` extra).
@@ -91,7 +91,7 @@ _cache: dict = {}
 
 def _ranker_on_worker(X_fit, k, metric, exclude_self, integer_exact):
     """The worker's prepared Ranker for this X_fit (prepared once per worker)."""
-    from digitlab.neighbors import Ranker
+    from digitlab._ranking import Ranker
 
     key = (k, metric, exclude_self, integer_exact)
     cached = _cache.get("ranker")
@@ -115,7 +115,7 @@ def rank_blocks(
 
     ``X_query`` is ``None`` when the queries are ``X_fit`` itself (then only
     the block numbers travel). Returns the blocks' ``(values, columns)`` in
-    order, exactly as :meth:`digitlab.neighbors.Ranker.block` gives them.
+    order, exactly as :meth:`digitlab._ranking.Ranker.block` gives them.
     """
     with connect(dask) as client:
         fit = client.scatter(X_fit, broadcast=True, hash=False)
@@ -147,7 +147,7 @@ def active_client():
     ``distributed.Client``; core code asks it to decide whether to send its
     independent pieces of work (e.g. the sweep's splits) to Dask.
     """
-    from digitlab.neighbors import _current
+    from digitlab._ranking import _current
 
     return _current().dask
 

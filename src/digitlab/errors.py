@@ -3,11 +3,20 @@
 Every user mistake becomes one :class:`DigitlabError` with one sentence that says
 what was wrong and how to fix it. The CLI prints that sentence and exits with code
 2; the web app answers it with a 4xx. Anything else is a bug in digitlab.
+
+Operating-system errors (a file that cannot be read, a folder that cannot be
+written) are user errors too: :func:`os_error_sentence` turns an
+:class:`OSError` into the sentence, and :func:`os_errors` is the context manager
+every place that touches a user's file reads and writes through.
 """
 
 from __future__ import annotations
 
-__all__ = ["DigitlabError", "DigitlabNotice"]
+import errno
+import os
+from contextlib import contextmanager
+
+__all__ = ["DigitlabError", "DigitlabNotice", "os_error_sentence", "os_errors"]
 
 
 class DigitlabError(ValueError):
@@ -24,3 +33,73 @@ class DigitlabNotice(UserWarning):
     For example: 8×8 images given where flat rows were expected are flattened,
     with this notice saying so.
     """
+
+
+# What to do about each kind of operating-system error, as the end of a sentence.
+_ADVICE = {
+    errno.ENOENT: "it does not exist (any more); check the path",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; check the path",
+    errno.EISDIR: "it is a folder; give a file instead",
+    errno.EACCES: "permission denied; check its permissions or choose another path",
+    errno.EPERM: "the operation is not permitted; check its permissions or "
+    "choose another path",
+    errno.EROFS: "the file system is read-only; choose another place",
+    errno.ENOSPC: "the disk is full; free some space or choose another place",
+    errno.EDQUOT: "the disk quota is used up; free some space or choose another place",
+    errno.ENAMETOOLONG: "the name is too long; choose a shorter path",
+    errno.ELOOP: "it is a loop of symbolic links; check the path",
+    errno.EIO: "the device reported an input/output error; check the disk or "
+    "choose another path",
+    errno.EINVAL: "the system cannot do that with this path; choose another path",
+    errno.EMFILE: "too many files are open; close some programs and try again",
+}
+
+
+def os_error_sentence(exc: OSError, path=None, action: str = "read") -> str:
+    """One sentence for an operating-system error: the path, why, what to do.
+
+    Parameters
+    ----------
+    exc : OSError
+        The error the system raised.
+    path : str or Path, optional
+        The user's path; default the one the error names.
+    action : str
+        What digitlab tried to do (``"read"``, ``"write"``, ``"create"``...).
+
+    Examples
+    --------
+    >>> os_error_sentence(IsADirectoryError(21, "Is a directory", "/tmp"))
+    "Cannot read '/tmp': it is a folder; give a file instead."
+    """
+    named = None if exc.filename is None else os.fspath(exc.filename)
+    if path is None:
+        path = named if named is not None else "a file"
+    elif named is not None and str(named).startswith(
+        str(os.fspath(path)).rstrip(os.sep) + os.sep
+    ):
+        path = named  # something inside the user's folder: name it exactly
+    advice = _ADVICE.get(exc.errno)
+    if exc.errno == errno.ENOENT and action != "read":
+        advice = "its folder does not exist or cannot hold files; choose another place"
+    if advice is None:
+        reason = (exc.strerror or str(exc) or type(exc).__name__).rstrip(".")
+        advice = f"{reason[:1].lower()}{reason[1:]}; check the path and try again"
+    return f"Cannot {action} {os.fspath(path)!r}: {advice}."
+
+
+@contextmanager
+def os_errors(path=None, action: str = "read"):
+    """Turn an :class:`OSError` raised inside into one :class:`DigitlabError`.
+
+    Examples
+    --------
+    >>> with os_errors("missing.csv"):  # doctest: +SKIP
+    ...     open("missing.csv").read()
+    Traceback (most recent call last):
+    DigitlabError: Cannot read 'missing.csv': it does not exist (any more); ...
+    """
+    try:
+        yield
+    except OSError as exc:
+        raise DigitlabError(os_error_sentence(exc, path, action)) from None

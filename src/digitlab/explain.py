@@ -31,13 +31,25 @@ def _is_builtin_digits(model) -> bool:
     from digitlab.data import load_digits
 
     fit_X = getattr(model, "_fit_X", None)
-    if fit_X is None or fit_X.shape != (1797, 64):
+    # The user's examples (KNN.add_examples) come after the fitted rows.
+    knn = _voting_knn(model)
+    n_fitted = getattr(knn, "_n_fitted", None) if knn is not None else None
+    if fit_X is None or fit_X.shape[1] != 64:
+        return False
+    n_fitted = len(fit_X) if n_fitted is None else n_fitted
+    if n_fitted != 1797:
         return False
     digits = load_digits()
     return bool(
-        np.array_equal(fit_X, digits.X)
-        and np.array_equal(model.classes_[model._y], digits.y)
+        np.array_equal(fit_X[:n_fitted], digits.X)
+        and np.array_equal(model.classes_[model._y[:n_fitted]], digits.y)
     )
+
+
+def _n_examples(model) -> int:
+    """How many of the user's examples the model holds (KNN.add_examples)."""
+    knn = _voting_knn(model)
+    return int(getattr(knn, "n_examples_", 0)) if knn is not None else 0
 
 
 def _voting_knn(model) -> KNN | None:
@@ -109,6 +121,7 @@ def describe_model(model) -> dict:
         "pipeline": str(getattr(model, "pipeline", None) or "uci8x8"),
         "classes": [str(c) for c in model.classes_],
         "n_train": n_train,
+        "n_examples": _n_examples(model),
         "accuracy": None if accuracy is None else float(accuracy),
         "accuracy_note": note,
         "n_test": meta.get("n_test"),
@@ -135,7 +148,7 @@ def explain(model, picture, *, info: dict | None = None) -> dict:
         model input as rows), ``input_max``, ``neighbors`` (nearest first) and
         ``pipeline``; the shape of :class:`digitlab.web.schemas.Prediction`.
     """
-    from digitlab import prepare
+    from digitlab.preprocess import prepare
 
     info = info or describe_model(model)
     pipeline = info["pipeline"]
@@ -159,8 +172,9 @@ def explain(model, picture, *, info: dict | None = None) -> dict:
         shares, digit = shares[0], str(knn.classes_[int(winner[0])])
         classes = [str(c) for c in knn.classes_]
         labels = knn.classes_[knn._y[ind[0]]]
-        ranked = zip(dist[0], ind[0], labels, strict=True)
-        for rank, (d, i, label) in enumerate(ranked, start=1):
+        yours = knn.is_example(ind[0])
+        ranked = zip(dist[0], ind[0], labels, yours, strict=True)
+        for rank, (d, i, label, own) in enumerate(ranked, start=1):
             neighbors.append(
                 {
                     "rank": rank,
@@ -168,6 +182,7 @@ def explain(model, picture, *, info: dict | None = None) -> dict:
                     "label": str(label),
                     "distance": float(d),
                     "pixels": knn._fit_X[i].tolist(),
+                    "yours": bool(own),
                 }
             )
         explained_by = "neighbors"

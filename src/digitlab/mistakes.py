@@ -388,7 +388,7 @@ class MistakesResult:
 
     def to_dict(self, normalize: str | None = None) -> dict:
         """Everything ``digitlab mistakes --json`` prints (pictures left out)."""
-        from digitlab import __version__
+        from digitlab._version import __version__
         from digitlab.stats import summarize
 
         out = {

@@ -1,22 +1,14 @@
-"""The k-nearest-neighbors classifier and its pickle-free model files.
+"""The k-nearest-neighbors classifier.
 
 :class:`KNN` is a scikit-learn estimator (it passes ``check_estimator``) whose
 neighbor search is digitlab's exact ranking (:mod:`digitlab.neighbors`), so the
-numbers it gives are the ones every other digitlab command gives.
-
-Model files are ``.npz`` archives holding the training arrays and one JSON
-document of metadata (format version, parameters, classes, the picture
-preparation, a checksum). They are read with ``allow_pickle=False``: opening a
-model file never runs code.
+numbers it gives are the ones every other digitlab command gives. Saving and
+loading it (pickle-free model files) is :mod:`digitlab.modelfile`'s job.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -24,7 +16,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from digitlab.errors import DigitlabError, DigitlabNotice
-from digitlab.files import check_target, write_bytes
 from digitlab.neighbors import (
     FitRows,
     check_metric,
@@ -33,13 +24,7 @@ from digitlab.neighbors import (
     vote,
 )
 
-__all__ = ["KNN", "save_model", "load_model", "FORMAT_VERSION"]
-
-FORMAT_VERSION = 2
-# Version 1: a KNN (parameters + training arrays). Version 2 adds recipe models
-# (digitlab.recipes.RecipeModel: recipe name, parameters + the raw training arrays,
-# refitted on load). A KNN is still written as version 1, which older readers know.
-_ESTIMATOR_VERSIONS = {"KNN": 1, "RecipeModel": 2}
+__all__ = ["KNN"]
 
 
 def flatten_images(X, *, what: str = "X"):
@@ -168,7 +153,86 @@ class KNN(ClassifierMixin, BaseEstimator):
         self._fit_X = X
         # What every ranking derives from the training rows, kept for all queries.
         self._fit_rows = FitRows(X)
+        # Rows from here on are the user's examples (add_examples).
+        self._n_fitted = X.shape[0]
+        self.n_examples_ = 0
         return self
+
+    def add_examples(self, X, y, *, variations=()):
+        """Learn labelled examples by adding them as training rows, in place.
+
+        The next prediction ranks them with the rest: k-nearest neighbors learns
+        by remembering. They are kept after the rows given to ``fit`` (so an
+        equal distance still goes to the earlier, fitted row) and counted in
+        ``n_examples_``; :meth:`is_example` says which neighbors they are.
+        A saved model stores them as ordinary training rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_examples, n_features)
+            Rows prepared like the training rows (:meth:`prepare_pictures`).
+        y : array-like of shape (n_examples,)
+            Their labels; each must be one of ``classes_``.
+        variations : sequence of (slant, width) pairs, default=()
+            ``uci8x8`` rows only: also add a copy of each example drawn with
+            each variation (:func:`digitlab.augment.augment_digits`, the code
+            that makes the default model's slanted training copies), so one
+            example has neighbors of its own. ``n_examples_`` counts examples,
+            not copies.
+
+        Returns
+        -------
+        self : KNN
+
+        Examples
+        --------
+        >>> import digitlab
+        >>> data = digitlab.load_digits()
+        >>> model = digitlab.KNN(k=1).fit(data.X[:100], data.y[:100])
+        >>> _ = model.add_examples(data.X[100:101], data.y[100:101])
+        >>> model.n_examples_, model.predict(data.X[100:101]).tolist()
+        (1, [4])
+        """
+        check_is_fitted(self)
+        X = flatten_images(np.asarray(X, dtype=np.float64))
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise DigitlabError(
+                f"The examples are rows of {X.shape[-1]} numbers but the model's "
+                f"training rows have {self.n_features_in_} features; prepare them "
+                "like the training digits (model.prepare_pictures)."
+            )
+        X = self._validate_X(X)
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != len(X):
+            raise DigitlabError(
+                f"{len(X)} example rows but {y.size} labels; give exactly one label "
+                "per row."
+            )
+        known = np.isin(y, self.classes_)
+        if not known.all():
+            wrong = y[~known][0]
+            raise DigitlabError(
+                f"The label {wrong.item() if hasattr(wrong, 'item') else wrong!r} is "
+                "not one of the model's labels; choose one of "
+                f"{', '.join(str(c) for c in self.classes_)}."
+            )
+        n_new = len(X)
+        if len(variations):
+            from digitlab.augment import augment_digits
+
+            X, y = augment_digits(X, y, variations)
+        rows = self._fit_rows.extended(X)
+        # Requests may be ranking meanwhile (the web page): the labels grow
+        # first, then the rows, so any row a ranking can return has its label.
+        self._y = np.concatenate([self._y, np.searchsorted(self.classes_, y)])
+        self.n_examples_ = self.n_examples_ + n_new
+        self._fit_X = rows.X
+        self._fit_rows = rows
+        return self
+
+    def is_example(self, indices) -> np.ndarray:
+        """Whether each training row number is one of the added examples."""
+        return np.asarray(indices) >= getattr(self, "_n_fitted", np.inf)
 
     def _search_rows(self):
         rows = getattr(self, "_fit_rows", None)
@@ -284,126 +348,3 @@ class KNN(ClassifierMixin, BaseEstimator):
         [1]
         """
         return self.predict(self.prepare_pictures(pictures))
-
-    def save(self, path, *, force: bool = False, metadata: dict | None = None):
-        """Write this fitted model to ``path`` (see :func:`save_model`)."""
-        return save_model(self, path, force=force, metadata=metadata)
-
-
-def _checksum(meta: dict, arrays: dict[str, np.ndarray]) -> str:
-    h = hashlib.sha256()
-    h.update(json.dumps(meta, sort_keys=True).encode())
-    for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
-
-
-def _plain_labels(labels: np.ndarray) -> np.ndarray:
-    labels = np.asarray(labels)
-    if labels.dtype == object:
-        labels = labels.astype(str)
-    return labels
-
-
-def save_model(model: KNN, path, *, force: bool = False, metadata=None) -> Path:
-    """Write a fitted model to a pickle-free ``.npz`` model file.
-
-    Parameters
-    ----------
-    model : KNN or digitlab.recipes.RecipeModel
-        A fitted model. A recipe model is stored as its recipe name, its parameters
-        and its raw training arrays; :func:`load_model` rebuilds and refits it.
-    path : str or Path
-        The file to write. Its folder must exist.
-    force : bool
-        Overwrite an existing file. Without it an existing file is never touched.
-    metadata : dict, optional
-        Extra JSON-able facts to keep (data name, accuracy on the test split...).
-
-    Returns
-    -------
-    Path
-        The path written.
-    """
-    check_is_fitted(model)
-    estimator = type(model).__name__
-    if estimator not in _ESTIMATOR_VERSIONS:
-        raise DigitlabError(
-            f"Cannot save a {estimator}: digitlab model files hold a digitlab.KNN or "
-            "a recipe model (digitlab.recipes.RecipeModel); wrap other estimators "
-            "in a recipe."
-        )
-    path = check_target(path, force=force)
-    from digitlab import __version__
-
-    arrays = {
-        "X": np.ascontiguousarray(model._fit_X),
-        "y": _plain_labels(model.classes_[model._y]),
-    }
-    meta = {
-        "format": "digitlab-model",
-        "format_version": _ESTIMATOR_VERSIONS[estimator],
-        "digitlab_version": __version__,
-        "estimator": estimator,
-        "params": model.get_params(),
-        "classes": [c.item() if hasattr(c, "item") else c for c in model.classes_],
-        "pipeline": model.pipeline,
-        "metadata": metadata or {},
-    }
-    meta["checksum"] = _checksum(meta, arrays)
-    buffer = io.BytesIO()
-    np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
-    return write_bytes(path, buffer.getvalue(), force=force)
-
-
-def load_model(path) -> KNN:
-    """Read a model file written by :func:`save_model`.
-
-    A recipe model is rebuilt from its recipe name and parameters and refitted on
-    its stored training arrays; every recipe fits deterministically, so it predicts
-    exactly as the saved one did.
-
-    The file is opened with ``allow_pickle=False``. A file from a newer format
-    version, a damaged file (bad checksum) or a file that is not a digitlab model
-    is refused with a :class:`~digitlab.errors.DigitlabError` saying so.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DigitlabError(f"Model file {str(path)!r} does not exist.")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-        meta = json.loads(str(arrays.pop("meta")))
-    except Exception:
-        raise DigitlabError(
-            f"{str(path)!r} is not a digitlab model file; make one with "
-            "`digitlab train --save PATH`."
-        ) from None
-    if not isinstance(meta, dict) or meta.get("format") != "digitlab-model":
-        raise DigitlabError(
-            f"{str(path)!r} is not a digitlab model file; make one with "
-            "`digitlab train --save PATH`."
-        )
-    version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise DigitlabError(
-            f"{str(path)!r} was written by a newer digitlab (model format "
-            f"{version}; this digitlab reads up to {FORMAT_VERSION}); upgrade "
-            "digitlab to read it."
-        )
-    stored = meta.pop("checksum", None)
-    if stored != _checksum(meta, arrays):
-        raise DigitlabError(
-            f"{str(path)!r} is damaged: its checksum does not match its contents; "
-            "save the model again."
-        )
-    if meta.get("estimator") == "RecipeModel":
-        from digitlab.recipes import RecipeModel
-
-        model = RecipeModel(**meta["params"])
-    else:
-        model = KNN(**meta["params"])
-    model.metadata_ = meta.get("metadata", {})
-    return model.fit(arrays["X"], arrays["y"])

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitlab.errors import DigitlabError
+from digitlab.errors import DigitlabError, os_error_sentence
 from digitlab.files import write_bytes
 from digitlab.model import KNN
 from digitlab.preprocess import PICTURE_SUFFIXES, pipeline_shape, prepare
@@ -297,11 +297,15 @@ def collect_pictures(paths) -> tuple[list[Path], list[tuple[str, str]]]:
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            found = sorted(
-                f
-                for f in path.iterdir()
-                if f.is_file() and f.suffix.lower() in PICTURE_SUFFIXES
-            )
+            try:
+                found = sorted(
+                    f
+                    for f in path.iterdir()
+                    if f.is_file() and f.suffix.lower() in PICTURE_SUFFIXES
+                )
+            except OSError as exc:  # a folder that cannot be listed
+                failures.append((str(p), os_error_sentence(exc, path)))
+                continue
             if not found:
                 failures.append(
                     (

@@ -40,7 +40,8 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from digitlab.errors import DigitlabError
+from digitlab.errors import DigitlabError, os_errors
+from digitlab.files import regular_file
 
 __all__ = [
     "PIPELINES",
@@ -138,16 +139,19 @@ def _open_image(picture):
             raise DigitlabError(f"{name}: no such file; check the path.")
         if path.is_dir():
             raise DigitlabError(f"{name} is a folder, not a picture file.")
-        if path.stat().st_size == 0:
+        regular_file(path, "picture file")
+        with os_errors(path):
+            size = path.stat().st_size
+            if size > _MAX_FILE_BYTES:
+                raise DigitlabError(_too_big(name))
+            # Read the bytes and close the file at once: nothing stays open, even
+            # when decoding fails half way.
+            source = io.BytesIO(path.read_bytes())
+        if not source.getbuffer().nbytes:
             raise DigitlabError(
                 f"{name} is an empty file (0 bytes); give a PNG, JPEG, BMP, GIF "
                 "or WebP picture."
             )
-        if path.stat().st_size > _MAX_FILE_BYTES:
-            raise DigitlabError(_too_big(name))
-        # Read the bytes and close the file at once: nothing stays open, even
-        # when decoding fails half way.
-        source = io.BytesIO(path.read_bytes())
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -163,12 +167,20 @@ def _open_image(picture):
                 f"{name} is not a picture Pillow can read; give a PNG, JPEG, BMP, "
                 "GIF or WebP file."
             ) from None
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise DigitlabError(
-                f"{name} could not be read as a picture ({exc}); it may be "
-                "truncated or damaged."
-            ) from None
+        except MemoryError:
+            raise DigitlabError(_too_big(name)) from None
+        except Exception as exc:  # Pillow raises many kinds for a bad picture
+            raise DigitlabError(picture_error_sentence(exc, name)) from None
     return image
+
+
+def picture_error_sentence(exc: BaseException, name: str) -> str:
+    """The sentence for any error Pillow raised while decoding a user's picture."""
+    reason = (str(exc).strip().rstrip(".") or type(exc).__name__)[:200]
+    return (
+        f"{name} could not be read as a picture ({reason}); it may be truncated "
+        "or damaged: save it again as PNG, JPEG, BMP, GIF or WebP."
+    )
 
 
 def _too_big(name: str) -> str:
@@ -669,11 +681,17 @@ def prepare(picture, pipeline: str = "uci8x8") -> np.ndarray:
         ink = load_ink(picture)
     else:
         image = _open_image(picture)
-        levels = _image_to_levels(image)
-        if levels is None:
-            ink = load_ink(image)
-        else:
-            ink, plane, table = _ink_of_levels(*levels, spec.name != "uci8x8")
+        try:
+            levels = _image_to_levels(image)
+            if levels is None:
+                ink = load_ink(image)
+            else:
+                ink, plane, table = _ink_of_levels(*levels, spec.name != "uci8x8")
+        except DigitlabError:
+            raise
+        except (OSError, ValueError, TypeError, KeyError, EOFError) as exc:
+            # Pillow converting an odd mode or frame of the user's picture.
+            raise DigitlabError(picture_error_sentence(exc, name)) from None
     mask = _ink_mask(ink, name, plane, table)
     if spec.name == "uci8x8":
         return _uci8x8(mask).ravel()

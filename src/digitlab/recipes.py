@@ -553,9 +553,3 @@ class RecipeModel(ClassifierMixin, BaseEstimator):
             return self.estimator_.predict_proba(X)
         predicted = self.estimator_.predict(X)
         return (predicted[:, None] == self.classes_[None, :]).astype(np.float64)
-
-    def save(self, path, *, force: bool = False, metadata: dict | None = None):
-        """Write this fitted model to ``path`` (see :func:`digitlab.save_model`)."""
-        from digitlab.model import save_model
-
-        return save_model(self, path, force=force, metadata=metadata)

@@ -138,7 +138,7 @@ def library_versions() -> dict[str, str]:
     import numpy
     import sklearn
 
-    from digitlab import __version__
+    from digitlab._version import __version__
 
     return {
         "digitlab": __version__,
@@ -333,11 +333,52 @@ def new_run(
     )
 
 
+class _DamagedRow(Exception):
+    """A stored row that is not what digitlab writes (the reason is its text)."""
+
+
 def _row_to_run(row: sqlite3.Row) -> Run:
     values = dict(row)
     for name in (*_JSON_COLUMNS, "files"):
-        values[name] = json.loads(values[name])
+        try:
+            values[name] = json.loads(values[name])
+        except (TypeError, ValueError, RecursionError):
+            raise _DamagedRow(f"its {name} column is not valid JSON") from None
+    for name in ("command", "data_name", "summary", "created_at"):
+        if not isinstance(values[name], str):
+            raise _DamagedRow(f"its {name} column is not text")
+    for name in ("score", "score_std", "duration_s"):
+        if values[name] is not None and not isinstance(values[name], (int, float)):
+            raise _DamagedRow(f"its {name} column is not a number")
+    if not isinstance(values["argv"], list) or not isinstance(values["config"], dict):
+        raise _DamagedRow("its argv or config column has the wrong shape")
     return Run(**values)
+
+
+#: How many row ids a damaged file is searched for, one by one, at most.
+_MAX_SALVAGE_IDS = 1_000_000
+
+
+def _notice(message: str) -> None:
+    import warnings
+
+    from digitlab.errors import DigitlabNotice
+
+    warnings.warn(message, DigitlabNotice, stacklevel=3)
+
+
+def _check_run_id(run_id) -> int:
+    """A run id as an int that SQLite can hold, or one sentence."""
+    try:
+        value = int(run_id)
+    except (TypeError, ValueError, OverflowError):
+        value = None
+    if isinstance(run_id, bool) or value is None or not 1 <= value < 2**63:
+        raise DigitlabError(
+            f"{run_id!r} is not a run id; ids are whole numbers from 1 up, as "
+            "`digitlab runs` lists them."
+        )
+    return value
 
 
 class RunStore:
@@ -367,6 +408,10 @@ class RunStore:
     def __init__(self, path=None, *, create: bool = True):
         self.path = Path(path).expanduser() if path is not None else default_db_path()
         self._conn: sqlite3.Connection | None = None
+        #: Rows that could not be read, by id, with the reason (filled by reads).
+        self.damaged: dict[int, str] = {}
+        # Why this file must not be written (a damaged schema row), or None.
+        self._unwritable: str | None = None
         self._open(create)
 
     # -- opening and migrating -------------------------------------------------
@@ -413,6 +458,8 @@ class RunStore:
                 ) from None
             if header and header != SQLITE_HEADER:
                 raise self._damaged("no SQLite header")
+            if not header and not create:
+                return  # an empty file reads as an empty history; it stays 0 bytes
         elif not create:
             return  # an empty history; nothing is written
         elif not path.parent.is_dir():
@@ -436,16 +483,21 @@ class RunStore:
         conn.row_factory = sqlite3.Row
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            version = self._read_version(conn)
-            if version < SCHEMA_VERSION:
+            version = self._read_version(conn, create)
+            if version is not None and version < SCHEMA_VERSION:
                 self._migrate(conn, version)
         except BaseException:
             conn.close()
             raise
         self._conn = conn
 
-    def _read_version(self, conn: sqlite3.Connection) -> int:
-        """The file's schema version (0 for an empty file); never writes."""
+    def _read_version(self, conn: sqlite3.Connection, create: bool = True):
+        """The file's schema version (0 for an empty file); never writes.
+
+        A version that is not a whole number is damage: for reading (``create``
+        false) it is None, with a notice, and the file may not be written;
+        for writing it is refused.
+        """
         try:
             tables = {
                 r[0]
@@ -472,9 +524,22 @@ class RunStore:
             raise self._damaged(str(exc)) from None
         if row is None:
             raise self._damaged("its schema version is missing")
-        version, written_by = int(row[0]), row[1]
+        version, written_by = row[0], row[1]
+        if isinstance(version, float) and version.is_integer():
+            version = int(version)
+        if isinstance(version, bool) or not isinstance(version, int):
+            reason = f"its schema version {str(version)[:40]!r} is not a whole number"
+            if create:
+                raise self._damaged(reason)
+            self._unwritable = reason
+            _notice(
+                f"The run history {self.path} is damaged ({reason}); its runs are "
+                "shown, but nothing can be recorded in it or deleted from it: move "
+                "it aside to start a new history."
+            )
+            return None
         if version > SCHEMA_VERSION:
-            from digitlab import __version__
+            from digitlab._version import __version__
 
             raise DigitlabError(
                 f"The run history {self.path} was written by a newer digitlab "
@@ -487,7 +552,7 @@ class RunStore:
 
     def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
         """Bring the file forward to :data:`SCHEMA_VERSION`, in one transaction."""
-        from digitlab import __version__
+        from digitlab._version import __version__
 
         try:
             if version == 0:
@@ -577,39 +642,172 @@ class RunStore:
             self._open(create=True)
         return self._conn
 
+    def _check_writable(self) -> None:
+        """Refuse to write into a damaged file, before anything is written.
+
+        SQLite would write into the pages it can still read and could spread
+        the damage; the file is left exactly as it is instead.
+        """
+        if self._unwritable is not None:
+            raise self._damaged(self._unwritable)
+        try:
+            problems = [r[0] for r in self._conn.execute("PRAGMA quick_check(3)")]
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise self._cannot_write(exc) from None
+            raise self._damaged(str(exc)) from None
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(str(exc)) from None
+        if problems != ["ok"]:
+            raise self._damaged(
+                "SQLite's check finds damaged pages; `digitlab runs export --json "
+                "FILE` still copies out the runs it can read"
+            )
+
+    def _write(self, action, *args):
+        """Run ``action(conn, *args)`` in one transaction of a checked file."""
+        self._require_open()
+        self._check_writable()
+        try:
+            with self._transaction() as conn:
+                return action(conn, *args)
+        except sqlite3.OperationalError as exc:
+            raise self._cannot_write(exc) from None
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(str(exc)) from None
+
     def add(self, run: Run) -> Run:
         """Store ``run`` in one transaction and return it with its new ``id``."""
-        self._require_open()
-        try:
-            with self._transaction() as conn:
-                run_id = self._insert(conn, run)
-        except sqlite3.OperationalError as exc:
-            raise self._cannot_write(exc) from None
+        run_id = self._write(self._insert, run)
         return replace(run, id=run_id)
 
-    def delete(self, run_id: int) -> Run:
-        """Remove run ``run_id`` and return what it held."""
-        run = self.get(run_id)
-        try:
-            with self._transaction() as conn:
-                conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-        except sqlite3.OperationalError as exc:
-            raise self._cannot_write(exc) from None
+    def delete(self, run_id: int) -> Run | None:
+        """Remove run ``run_id`` and return what it held.
+
+        A damaged row (one that :meth:`get` cannot read) is deleted too; then
+        None is returned.
+        """
+        run_id = _check_run_id(run_id)
+        if run_id in self.damaged or self._raw_exists(run_id) == "damaged":
+            run = None
+        else:
+            run = self.get(run_id)
+        self._write(
+            lambda conn: conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        )
+        self.damaged.pop(run_id, None)
         return run
 
     # -- reading ---------------------------------------------------------------
 
-    def _select(self, where: str = "", params=(), order="id DESC", limit=None):
+    def _select(self, filters=None, *, newest_first=True, limit=None) -> list[Run]:
+        """The runs matching ``filters`` (column -> value), skipping damaged rows.
+
+        A row whose values are not what digitlab writes is left out and named
+        (in :attr:`damaged` and in a notice). When SQLite cannot read the table
+        through (damaged pages), each row id is read on its own, so every row
+        still readable is returned.
+        """
         if self._conn is None:
             return []
-        sql = f"SELECT id, {', '.join(_COLUMNS)} FROM runs {where} ORDER BY {order}"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params = (*params, int(limit))
+        filters = {k: v for k, v in (filters or {}).items() if v}
+        where = " AND ".join(f"{name} = ?" for name in filters)
+        sql = (
+            f"SELECT id, {', '.join(_COLUMNS)} FROM runs"
+            + (f" WHERE {where}" if where else "")
+            + f" ORDER BY id {'DESC' if newest_first else 'ASC'}"
+        )
+        damaged: dict[int, str] = {}
         try:
-            return [_row_to_run(r) for r in self._conn.execute(sql, params)]
+            runs = self._parse(
+                self._conn.execute(sql, tuple(filters.values())), limit, damaged
+            )
         except sqlite3.DatabaseError as exc:
-            raise self._damaged(str(exc)) from None
+            if "no such" in str(exc):  # not the table digitlab writes
+                raise self._damaged(str(exc)) from None
+            damaged.clear()
+            rows = self._salvage(filters, newest_first, damaged)
+            runs = self._parse(rows, limit, damaged)
+        self._report(damaged)
+        return runs
+
+    @staticmethod
+    def _parse(rows, limit, damaged: dict[int, str]) -> list[Run]:
+        """Runs from rows (stopping at ``limit``); damaged rows go to ``damaged``."""
+        runs = []
+        for row in rows:
+            try:
+                runs.append(_row_to_run(row))
+            except _DamagedRow as exc:
+                damaged[row["id"]] = str(exc)
+            if limit is not None and len(runs) >= limit:
+                break
+        return runs
+
+    def _salvage(self, filters: dict, newest_first: bool, damaged: dict) -> list:
+        """Read a damaged table row by row: the rows SQLite can still reach."""
+        top = self._highest_id()
+        if top is None:
+            raise self._damaged("its table of runs cannot be read") from None
+        ids = range(top, 0, -1) if newest_first else range(1, top + 1)
+        rows = []
+        for run_id in ids:
+            try:
+                row = self._conn.execute(
+                    f"SELECT id, {', '.join(_COLUMNS)} FROM runs WHERE id = ?",
+                    (run_id,),
+                ).fetchone()
+            except sqlite3.DatabaseError:
+                damaged[run_id] = "it lies in a damaged part of the file"
+                continue
+            if row is not None and all(row[k] == v for k, v in filters.items()):
+                rows.append(row)
+        return rows
+
+    def _highest_id(self) -> int | None:
+        """The largest run id ever given, read without scanning the table."""
+        for sql in (
+            "SELECT seq FROM sqlite_sequence WHERE name = 'runs'",
+            "SELECT max(id) FROM runs",
+        ):
+            try:
+                row = self._conn.execute(sql).fetchone()
+            except sqlite3.DatabaseError:
+                continue
+            if row is not None and isinstance(row[0], int):
+                return min(row[0], _MAX_SALVAGE_IDS)
+        return None
+
+    def _raw_exists(self, run_id: int) -> str:
+        """``"ok"``, ``"damaged"`` or ``"missing"`` for one row id."""
+        if self._conn is None:
+            return "missing"
+        try:
+            row = self._conn.execute(
+                f"SELECT id, {', '.join(_COLUMNS)} FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
+        except sqlite3.DatabaseError:
+            return "damaged"
+        if row is None:
+            return "missing"
+        try:
+            _row_to_run(row)
+        except _DamagedRow:
+            return "damaged"
+        return "ok"
+
+    def _report(self, damaged: dict[int, str]) -> None:
+        """Name the rows a read left out (one notice per read)."""
+        if not damaged:
+            return
+        self.damaged.update(damaged)
+        ids = sorted(damaged)
+        shown = ", ".join(f"#{i} ({damaged[i]})" for i in ids[:5])
+        more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
+        _notice(
+            f"{len(ids)} damaged run(s) in {self.path} left out: {shown}{more}; "
+            f"`digitlab runs delete {ids[0]}` removes one."
+        )
 
     def runs(
         self,
@@ -621,24 +819,26 @@ class RunStore:
         """Recorded runs, newest first, optionally of one command or data set."""
         if limit is not None and limit < 1:
             raise DigitlabError(f"--limit must be 1 or more, got {limit}.")
-        clauses, params = [], []
-        if command:
-            clauses.append("command = ?")
-            params.append(command)
-        if data:
-            clauses.append("data_name = ?")
-            params.append(data)
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        return self._select(where, params, limit=limit)
+        return self._select({"command": command, "data_name": data}, limit=limit)
 
     def __len__(self) -> int:
         if self._conn is None:
             return 0
-        return int(self._conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+        try:
+            return int(self._conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+        except sqlite3.DatabaseError:
+            return len(self._select())
 
     def get(self, run_id: int) -> Run:
         """The run with this id; a :class:`DigitlabError` when there is none."""
-        found = self._select("WHERE id = ?", (int(run_id),))
+        run_id = _check_run_id(run_id)
+        state = self._raw_exists(run_id)
+        if state == "damaged":
+            raise DigitlabError(
+                f"Run #{run_id} in {self.path} is damaged and cannot be shown; "
+                f"`digitlab runs delete {run_id}` removes it."
+            )
+        found = self._select({"id": run_id}) if state == "ok" else []
         if not found:
             raise DigitlabError(
                 f"There is no run #{run_id} in {self.path}; `digitlab runs` lists "
@@ -659,7 +859,7 @@ class RunStore:
             Sorted by data name, then command.
         """
         winners: dict[tuple, Run] = {}
-        for run in self._select(order="id ASC"):
+        for run in self._select(newest_first=False):
             if run.score is None or (command and run.command != command):
                 continue
             if data and run.data_name != data:
@@ -728,7 +928,8 @@ def compare_results(old: Run, new: Run) -> list[str]:
     """What differs between two runs of the same command line, one line each.
 
     An empty list means identical: the same data fingerprint, configuration and
-    results, number for number. Time, duration and versions are not compared.
+    results, number for number. Time, duration, measured seconds (a comparison's
+    fit and predict times) and versions are not compared.
     """
     differences = []
     if old.data_fingerprint != new.data_fingerprint:
@@ -752,6 +953,8 @@ def compare_results(old: Run, new: Run) -> list[str]:
 def _diff(a, b, prefix: str):
     if isinstance(a, dict) and isinstance(b, dict):
         for key in sorted(set(a) | set(b), key=str):
+            if _is_timing(key):
+                continue
             name = f"{prefix}.{key}" if prefix else str(key)
             yield from _diff(a.get(key), b.get(key), name)
     elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
@@ -759,6 +962,12 @@ def _diff(a, b, prefix: str):
             yield from _diff(x, y, f"{prefix}[{i}]")
     elif a != b and not (_isnan(a) and _isnan(b)):
         yield prefix or "result", a, b
+
+
+def _is_timing(key) -> bool:
+    """A measured time (``fit_seconds``, ``predict_seconds_per_split``, ...): it
+    differs on every run, so it says nothing about whether the result is the same."""
+    return isinstance(key, str) and "seconds" in key
 
 
 def _isnan(value) -> bool:

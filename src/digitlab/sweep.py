@@ -320,9 +320,15 @@ def _depth_for(k_max: int, test_share: float, n: int) -> int:
 # ------------------------------------------------------------------------ arguments
 
 
+#: The largest k a text like ``--k 1..N`` may name (more than any data set here).
+MAX_K = 10_000_000
+#: The most k values one sweep may try.
+MAX_K_VALUES = 100_000
+
+
 def parse_ks(text: str) -> tuple[int, ...]:
     """``"1..15"`` → 1, 2, ..., 15; ``"1,3,5"`` → 1, 3, 5; both mix (``"1..5,9"``)."""
-    ks: list[int] = []
+    ks: set[int] = set()
     for part in str(text).replace(" ", "").split(","):
         try:
             if ".." in part:
@@ -330,15 +336,22 @@ def parse_ks(text: str) -> tuple[int, ...]:
                 lo, hi = int(lo), int(hi)
                 if hi < lo:
                     raise ValueError
-                ks.extend(range(lo, hi + 1))
             else:
-                ks.append(int(part))
+                lo = hi = int(part)
         except ValueError:
             raise DigitlabError(
                 f"Cannot read k values {text!r}; write a range like 1..15 or a list "
                 "like 1,3,5."
             ) from None
-    return tuple(sorted(set(ks)))
+        if hi > MAX_K or lo < -MAX_K or len(ks) + (hi - lo + 1) > MAX_K_VALUES:
+            # Checked before the range is made: 1..10**20 would fill the memory.
+            raise DigitlabError(
+                f"The k values {text!r} go too far; k is at most {MAX_K:,} and a "
+                f"sweep tries at most {MAX_K_VALUES:,} values (k cannot exceed the "
+                "number of training rows anyway)."
+            )
+        ks.update(range(lo, hi + 1))
+    return tuple(sorted(ks))
 
 
 def parse_test_sizes(text: str) -> tuple[float | int, ...]:
@@ -688,7 +701,7 @@ class SweepResult:
 
     def to_dict(self) -> dict:
         """Everything ``digitlab sweep --json`` prints (no timings: stable bytes)."""
-        from digitlab import __version__
+        from digitlab._version import __version__
 
         return {
             "config": dict(self.config),

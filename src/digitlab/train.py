@@ -70,7 +70,7 @@ class TrainResult:
 
     def to_dict(self) -> dict:
         """Everything ``digitlab train --json`` prints."""
-        from digitlab import __version__
+        from digitlab._version import __version__
 
         return {
             "config": self.config(),

@@ -7,8 +7,8 @@ lifespan, and shared by every request (predictions only read it).
 from __future__ import annotations
 
 import json
+import logging
 from contextlib import asynccontextmanager
-from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -19,8 +19,9 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digitlab.errors import DigitlabError
+from digitlab.examples import learn_examples, learner
 from digitlab.web.pool import make_pictures
-from digitlab.web.routes import api_router, page_router
+from digitlab.web.routes import _static_dir, api_router, page_router
 from digitlab.web.service import MAX_UPLOAD_BYTES, describe_model
 
 __all__ = ["create_app", "DEFAULT_EXAMPLES_DIR"]
@@ -48,8 +49,32 @@ DOCS_POLICY = (
 )
 
 
-def _static_dir() -> Path:
-    return Path(str(resources.files("digitlab.web") / "static"))
+def _can_learn(model) -> bool:
+    try:
+        learner(model)
+    except DigitlabError:
+        return False
+    return True
+
+
+def _with_examples(model, folder, *, copy: bool):
+    """``model`` (a copy, if asked) with the examples already in ``folder``.
+
+    A missing or empty folder is 0 examples: "that was a ..." creates it. A
+    model that cannot learn examples (an SVC recipe) is served as it is.
+    """
+    if not _can_learn(model):
+        return model
+    if copy:
+        import copy as copying
+
+        # The app learns into its own model, never into the caller's.
+        model = copying.deepcopy(model)
+    learn_examples(model, folder, missing_ok=True)
+    return model
+
+
+_log = logging.getLogger("digitlab.web")
 
 
 class BodyLimit:
@@ -181,6 +206,45 @@ def _validation_sentence(exc: RequestValidationError) -> tuple[int, str]:
     return 422, f"The field {field or 'body'!r} is not valid: {message}."
 
 
+def _internal_answer(request, exc: BaseException) -> JSONResponse:
+    """The one answer for an error no other handler took.
+
+    A client that goes away mid-body, or a body nested so deeply that a parser
+    runs out of stack, is the client's doing: a 400 with its sentence. Anything
+    else is a bug in digitlab: logged with its traceback for the server's
+    owner, answered with a short 500 that shows the client nothing of it (no
+    traceback, no paths).
+    """
+    from starlette.requests import ClientDisconnect
+
+    if isinstance(exc, ClientDisconnect):
+        return JSONResponse(
+            {"detail": "The request body ended before it was complete; send it again."},
+            status_code=400,
+        )
+    if isinstance(exc, RecursionError):
+        return JSONResponse(
+            {
+                "detail": "The request is nested too deeply to read; send a flat JSON "
+                'object like {"image": "data:image/png;base64,..."}.'
+            },
+            status_code=400,
+        )
+    _log.error(
+        "Internal error answering %s %s",
+        request.method,
+        request.url.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    return JSONResponse(
+        {
+            "detail": "Something went wrong inside digitlab; the server's log has "
+            "the details. Please report it."
+        },
+        status_code=500,
+    )
+
+
 def create_app(
     model=None,
     *,
@@ -196,8 +260,12 @@ def create_app(
         The model to answer with. ``None`` loads :func:`digitlab.default_model`
         when the app starts (once, in its lifespan).
     examples_dir : str or Path
-        The folder "that was a ..." saves labelled drawings into, as
-        ``<examples_dir>/<label>/<timestamp>.png``. Created on the first save.
+        The user's examples: the folder "that was a ..." saves labelled
+        drawings into, as ``<examples_dir>/<label>/<timestamp>.png`` (created on
+        the first save). A k-nearest-neighbors model learns what it holds at
+        the start and every example saved while it runs
+        (:func:`digitlab.examples.teach`): the app learns into a copy of
+        ``model``, which is left as it is.
     max_upload_bytes : int
         Request bodies larger than this are refused with 413.
     workers : int
@@ -221,10 +289,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if app.state.model is None:
-            from digitlab import default_model
+            from digitlab.predict import default_model
 
-            app.state.model = default_model()
+            app.state.model = _with_examples(default_model(), examples_dir, copy=False)
             app.state.info = describe_model(app.state.model)
+            app.state.learns = _can_learn(app.state.model)
         if app.state.pictures is None:
             app.state.pictures = make_pictures(app.state.model, app.state.info, workers)
         await app.state.pictures.start()
@@ -233,7 +302,7 @@ def create_app(
         finally:
             await app.state.pictures.close()
 
-    from digitlab import __version__
+    from digitlab._version import __version__
 
     app = FastAPIOffline(
         docs_url="/docs",
@@ -244,14 +313,18 @@ def create_app(
         summary="Draw a digit and watch a k-nearest-neighbors model decide.",
         description=(
             "The JSON API behind the drawing page. Every mistake is answered with "
-            "a 4xx and one sentence in `detail`."
+            "a 4xx and one sentence in `detail`; an error inside digitlab is "
+            "logged by the server and answered with a short 500."
         ),
         lifespan=lifespan,
     )
     app.state.examples_dir = examples_dir
     # A model given here is ready at once (also for clients that skip the lifespan).
+    if model is not None:
+        model = _with_examples(model, examples_dir, copy=True)
     app.state.model = model
     app.state.info = None if model is None else describe_model(model)
+    app.state.learns = model is not None and _can_learn(model)
     app.state.pictures = None
     if model is not None and workers == 1:
         app.state.pictures = make_pictures(model, app.state.info)
@@ -265,6 +338,10 @@ def create_app(
     async def _invalid(request, exc):
         status, sentence = _validation_sentence(exc)
         return JSONResponse({"detail": sentence}, status_code=status)
+
+    @app.exception_handler(Exception)
+    async def _internal_error(request, exc):
+        return _internal_answer(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request, exc):

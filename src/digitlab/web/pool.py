@@ -15,7 +15,13 @@ arrival order, and keep the event loop free to read and answer requests:
   answer's JSON (or the one-sentence error) comes back, as plain bytes; the
   server needs no extra threads for it.
 
-Both answer :class:`~digitlab.web.schemas.Prediction` JSON.
+Both answer :class:`~digitlab.web.schemas.Prediction` JSON, and both learn
+the user's examples live (:meth:`Pictures.teach`): in-process the model gains
+the rows at once; with worker processes the server prepares the picture once,
+learns it itself and sends the prepared row to every worker, ahead of any
+picture sent after it, so the next prediction of every worker uses it. A
+worker started later (a replacement) is sent every row learned since the
+start in one message before its first picture.
 """
 
 from __future__ import annotations
@@ -29,9 +35,11 @@ import tempfile
 import traceback
 from pathlib import Path
 
+import numpy as np
 from pydantic_core import to_json
 
 from digitlab.errors import DigitlabError
+from digitlab.examples import learner, teach_row
 from digitlab.web.service import describe_model, explain, open_picture
 
 __all__ = [
@@ -40,7 +48,9 @@ __all__ = [
     "ProcessPool",
     "WorkerError",
     "freeze_heap",
+    "check_workers",
     "make_pictures",
+    "max_workers",
     "one_blas_thread",
     "prediction_json",
 ]
@@ -76,6 +86,11 @@ class Pictures:
         """Prediction JSON for the picture; a user mistake raises DigitlabError."""
         raise NotImplementedError
 
+    async def teach(self, picture, label, folder) -> dict:
+        """Learn ``picture`` as ``label`` (saved into ``folder`` when given):
+        :func:`digitlab.examples.teach`; answers its dict."""
+        raise NotImplementedError
+
     async def start(self) -> None:
         """Get ready (called once, in the app's lifespan)."""
 
@@ -90,14 +105,28 @@ class InProcess(Pictures):
         self.model, self.info = model, info
         self._limiter = None
 
-    async def predict(self, data: bytes, name: str) -> bytes:
+    def _one_at_a_time(self):
         import anyio
-        import anyio.to_thread
 
         if self._limiter is None:  # created inside the event loop
             self._limiter = anyio.CapacityLimiter(1)
+        return self._limiter
+
+    async def predict(self, data: bytes, name: str) -> bytes:
+        import anyio.to_thread
+
         call = functools.partial(prediction_json, self.model, data, name, self.info)
-        return await anyio.to_thread.run_sync(call, limiter=self._limiter)
+        return await anyio.to_thread.run_sync(call, limiter=self._one_at_a_time())
+
+    async def teach(self, picture, label, folder) -> dict:
+        import anyio.to_thread
+
+        # In the same thread as the pictures: no ranking runs while rows grow.
+        call = functools.partial(teach_row, self.model, picture, label, folder=folder)
+        result, _, _ = await anyio.to_thread.run_sync(
+            call, limiter=self._one_at_a_time()
+        )
+        return result
 
 
 class WorkerError(DigitlabError):
@@ -109,14 +138,41 @@ class WorkerError(DigitlabError):
 
 
 # The messages between the server and a worker (bytes, so nothing is pickled):
-# to the worker: 4-byte length of the name, the name, the picture's bytes;
-# back: b"J" + Prediction JSON, b"E" + 3-digit status + sentence (a user
-# mistake), or b"X" + traceback (a bug).
+# to the worker: b"P" + 4-byte length of the name, the name, the picture's
+# bytes; or b"A" + examples to learn: 4-byte count n, 4-byte row width d, n
+# class indices (int64), n*d values (float64), all little-endian;
+# back: b"J" + Prediction JSON (or, for b"A", the example count as JSON),
+# b"E" + 3-digit status + sentence (a user mistake), or b"X" + traceback (a bug).
 
 
 def _request(data: bytes, name: str) -> bytes:
     encoded = name.encode()
-    return len(encoded).to_bytes(4, "big") + encoded + data
+    return b"P" + len(encoded).to_bytes(4, "big") + encoded + data
+
+
+def _examples_message(rows: np.ndarray, class_indices: np.ndarray) -> bytes:
+    rows = np.ascontiguousarray(rows, dtype="<f8")
+    n, d = rows.shape
+    head = b"A" + n.to_bytes(4, "big") + d.to_bytes(4, "big")
+    return head + np.asarray(class_indices, dtype="<i8").tobytes() + rows.tobytes()
+
+
+def _read_examples(message: bytes) -> tuple[np.ndarray, np.ndarray]:
+    n = int.from_bytes(message[1:5], "big")
+    d = int.from_bytes(message[5:9], "big")
+    indices = np.frombuffer(message, dtype="<i8", count=n, offset=9)
+    rows = np.frombuffer(message, dtype="<f8", count=n * d, offset=9 + 8 * n)
+    return rows.reshape(n, d).astype(np.float64), indices
+
+
+def _learn(model, message: bytes) -> bytes:
+    """A worker learns the examples of a b"A" message, as the server did."""
+    from digitlab.examples import _add_rows
+
+    rows, indices = _read_examples(message)
+    knn = learner(model)
+    _add_rows(model, rows, knn.classes_[indices])
+    return b'{"n_examples": %d}' % knn.n_examples_
 
 
 def freeze_heap() -> None:
@@ -148,11 +204,19 @@ def _warm_up(model, info: dict) -> None:  # pragma: no cover - runs in a worker
         prediction_json(model, buffer.getvalue(), "a warm-up bar", info)
 
 
-def _worker_main(conn, path: str) -> None:  # pragma: no cover - runs in a worker
-    """A worker process: load the model, then answer pictures until EOF."""
+def _worker_main(
+    conn, path: str, examples: tuple[int, int] = (0, 0)
+) -> None:  # pragma: no cover - runs in a worker
+    """A worker process: load the model, then answer pictures until EOF.
+
+    The model file holds the server's model as it was at the start, with its
+    examples as plain rows; ``examples`` (how many, and the first row that is
+    one) marks them as the user's again, so its answers say which neighbors are.
+    """
     import signal
 
-    from digitlab.model import load_model
+    from digitlab.examples import mark_examples
+    from digitlab.modelfile import load_model
 
     # Ctrl+C (and a stop signal sent to the whole group) are the server's to
     # handle: it closes the pipe, and the worker ends when it reads EOF.
@@ -160,6 +224,7 @@ def _worker_main(conn, path: str) -> None:  # pragma: no cover - runs in a worke
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     one_blas_thread()
     model = load_model(path)
+    mark_examples(model, *examples)
     info = describe_model(model)
     _warm_up(model, info)
     freeze_heap()
@@ -169,10 +234,14 @@ def _worker_main(conn, path: str) -> None:  # pragma: no cover - runs in a worke
             message = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        size = int.from_bytes(message[:4], "big")
-        name = message[4 : 4 + size].decode()
         try:
-            reply = b"J" + prediction_json(model, message[4 + size :], name, info)
+            if message[:1] == b"A":
+                reply = b"J" + _learn(model, message)
+            else:
+                size = int.from_bytes(message[1:5], "big")
+                name = message[5 : 5 + size].decode()
+                picture = message[5 + size :]
+                reply = b"J" + prediction_json(model, picture, name, info)
         except DigitlabError as exc:
             status = getattr(exc, "status_code", 422)
             reply = b"E" + f"{status:03d}{exc}".encode()
@@ -213,6 +282,11 @@ class ProcessPool(Pictures):
         self._workers: list[_Worker] = []
         self._queue: collections.deque = collections.deque()
         self._closing = False
+        # The examples learned since start(), for workers started after them.
+        self._learned_rows: list[np.ndarray] = []
+        self._learned_classes: list[int] = []
+        self._examples_at_start = (0, 0)
+        self._teaching = None
 
     @property
     def pids(self) -> list[int]:
@@ -220,7 +294,7 @@ class ProcessPool(Pictures):
         return [w.process.pid for w in self._workers]
 
     async def start(self) -> None:
-        from digitlab.model import save_model
+        from digitlab.modelfile import save_model
 
         if os.name != "posix":
             raise DigitlabError(
@@ -229,6 +303,8 @@ class ProcessPool(Pictures):
         self._closing = False
         self._folder = tempfile.TemporaryDirectory(prefix="digitlab-serve-")
         save_model(self.model, self._model_path())
+        self._examples_at_start = _examples_held(self.model)
+        self._learned_rows, self._learned_classes = [], []
         ready = [self._spawn() for _ in range(self.n)]
         # Every worker started and its model loaded before the first request.
         await asyncio.gather(*ready)
@@ -243,7 +319,7 @@ class ProcessPool(Pictures):
         ours, theirs = context.Pipe(duplex=True)
         process = context.Process(
             target=_worker_main,
-            args=(theirs, self._model_path()),
+            args=(theirs, self._model_path(), self._examples_at_start),
             name="digitlab-picture-worker",
             daemon=True,
         )
@@ -264,10 +340,30 @@ class ProcessPool(Pictures):
             self._lost(worker)
             return
         _, job = worker.jobs.popleft()
+        started = not worker.ready
         worker.ready = True
         if not job.done():
             job.set_result(reply)
+        if started and self._learned_rows:
+            # Started after examples were learned: all of them, before any picture.
+            message = _examples_message(
+                np.vstack(self._learned_rows), np.array(self._learned_classes)
+            )
+            if self._send_examples(worker, message) is not None:
+                return
         self._dispatch()
+
+    def _send_examples(self, worker: _Worker, message: bytes):
+        """Send examples to learn to one worker; the future of its reply, or
+        None if it is gone."""
+        future = asyncio.get_running_loop().create_future()
+        try:
+            worker.conn.send_bytes(message)
+        except OSError:
+            self._lost(worker)
+            return None
+        worker.jobs.append((message, future))
+        return future
 
     def _dispatch(self) -> None:
         while self._queue:
@@ -291,6 +387,14 @@ class ProcessPool(Pictures):
         worker.conn.close()
         worker.process.join(timeout=5)
         self._workers.remove(worker)
+        # Examples it was learning are not sent to the others (they have them);
+        # a replacement is sent every example learned since the start.
+        for message, job in worker.jobs:
+            if message is not None and message[:1] == b"A" and not job.done():
+                job.set_result(b"J{}")
+        worker.jobs = collections.deque(
+            (m, j) for m, j in worker.jobs if m is None or m[:1] != b"A"
+        )
         if worker.jobs:
             _, current = worker.jobs.popleft()
             if not current.done():
@@ -333,6 +437,34 @@ class ProcessPool(Pictures):
             raise WorkerError(body[3:].decode(), int(body[:3]))
         raise RuntimeError("A picture worker failed:\n" + body.decode())
 
+    async def teach(self, picture, label, folder) -> dict:
+        import anyio
+        import anyio.to_thread
+
+        if self._teaching is None:  # created inside the event loop
+            self._teaching = anyio.CapacityLimiter(1)
+        # The server prepares and learns it once (its model is what /api/model
+        # describes and what a replacement worker is started from) ...
+        call = functools.partial(teach_row, self.model, picture, label, folder=folder)
+        result, row, class_index = await anyio.to_thread.run_sync(
+            call, limiter=self._teaching
+        )
+        self._learned_rows.append(row[None])
+        self._learned_classes.append(class_index)
+        # ... and every running worker learns the same row, ahead of any picture
+        # sent after this one (each worker reads its pipe in order).
+        message = _examples_message(row[None], np.array([class_index]))
+        replies = []
+        for worker in list(self._workers):
+            if worker.ready:
+                future = self._send_examples(worker, message)
+                if future is not None:
+                    replies.append(future)
+        for reply in await asyncio.gather(*replies):
+            if reply[:1] != b"J":
+                raise RuntimeError("A picture worker failed:\n" + reply[1:].decode())
+        return result
+
     async def close(self) -> None:
         self._closing = True
         loop = asyncio.get_running_loop()
@@ -353,8 +485,43 @@ class ProcessPool(Pictures):
             self._folder = None
 
 
+def _examples_held(model) -> tuple[int, int]:
+    """How many examples ``model`` holds, and its first row that is one."""
+    try:
+        knn = learner(model)
+    except DigitlabError:  # a model that does not learn examples
+        return 0, 0
+    return int(knn.n_examples_), int(knn._n_fitted)
+
+
+def max_workers() -> int:
+    """The most picture worker processes this machine is allowed: 4 per CPU core.
+
+    Each worker holds its own copy of the model; more than a few per core only
+    adds processes competing for the same cores (and memory), so a typo like
+    ``--workers 100000`` is refused instead of forking until memory runs out.
+    """
+    return 4 * (os.cpu_count() or 1)
+
+
+def check_workers(workers) -> int:
+    """``workers`` when it is a whole number from 1 to :func:`max_workers`."""
+    top = max_workers()
+    if (
+        isinstance(workers, bool)
+        or not isinstance(workers, int)
+        or not 1 <= workers <= top
+    ):
+        raise DigitlabError(
+            f"--workers must be a whole number from 1 to {top} (4 per CPU core of "
+            f"this machine), got {workers!r}; about one per core serves a class."
+        )
+    return workers
+
+
 def make_pictures(model, info: dict, workers: int = 1) -> Pictures:
     """:class:`InProcess` for one worker, else a :class:`ProcessPool`."""
+    check_workers(workers)
     if workers == 1:
         return InProcess(model, info)
     return ProcessPool(model, workers)

@@ -7,6 +7,8 @@ Each route reads its request, calls one function of
 from __future__ import annotations
 
 import json
+from importlib import resources
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -83,6 +85,11 @@ PREDICT_BODY = {
 def _parse_json(raw: bytes, schema):
     try:
         obj = json.loads(raw)
+    except RecursionError:
+        raise MalformedRequest(
+            "The request body is nested too deeply to read; send a flat JSON "
+            'object like {"image": "data:image/png;base64,..."}.'
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise MalformedRequest(
             "The request body is not valid JSON; send an object like "
@@ -189,13 +196,17 @@ def model_info(request: Request) -> ModelInfo:
             "content": {"application/json": {"schema": _body_schema(ExampleRequest)}},
         }
     },
-    summary="Save a drawing with its true label",
+    summary="Teach the model a drawing with its true label",
 )
 async def save_example(request: Request) -> ExampleResponse:
-    """Keep a drawing as ``<examples>/<label>/<timestamp>.png``, never overwriting.
+    """Keep a drawing as ``<examples>/<label>/<timestamp>.png``, never
+    overwriting, and learn it: the next prediction uses it.
 
-    The folder of examples can later be used as training data. A picture without
-    ink is refused, like in predict.
+    A k-nearest-neighbors model learns the drawing at once (prepared exactly as
+    its training digits, added as training rows with a few slightly slanted
+    copies; every worker process learns it too); ``n_examples`` says how many
+    of the user's examples it holds now. Other models only save it. A picture
+    without ink is refused, like in predict.
     """
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type.lower() != "application/json":
@@ -208,6 +219,17 @@ async def save_example(request: Request) -> ExampleResponse:
     app = request.app
     data, name = decode_data_url(body.image), "The image in the data URL"
     picture = await run_in_threadpool(open_picture, data, name=name)
+    if app.state.learns:
+        # Checks the label, then the ink (no ink, no example), saves, learns.
+        taught = await app.state.pictures.teach(
+            picture, body.label, app.state.examples_dir
+        )
+        app.state.info = {
+            **app.state.info,
+            "n_train": taught["n_train"],
+            "n_examples": taught["n_examples"],
+        }
+        return ExampleResponse(**taught, learned=True)
     check_label(body.label, app.state.model.classes_)
     # The same check as predict: no ink, no example.
     await app.state.pictures.predict(data, name)
@@ -218,13 +240,16 @@ async def save_example(request: Request) -> ExampleResponse:
         picture,
         app.state.model.classes_,
     )
-    return ExampleResponse(**saved)
+    info = app.state.info
+    return ExampleResponse(
+        **saved, learned=False, n_examples=info["n_examples"], n_train=info["n_train"]
+    )
 
 
 @api_router.get("/health", response_model=HealthResponse, summary="Is it up?")
 def health(request: Request) -> HealthResponse:
     """``ok`` once the model is loaded."""
-    from digitlab import __version__
+    from digitlab._version import __version__
 
     loaded = getattr(request.app.state, "model", None) is not None
     return HealthResponse(
@@ -232,9 +257,12 @@ def health(request: Request) -> HealthResponse:
     )
 
 
+def _static_dir() -> Path:
+    """The folder of the page's files (index.html, script, styles), in the package."""
+    return Path(str(resources.files("digitlab.web") / "static"))
+
+
 @page_router.get("/")
 def page(request: Request):
     """The drawing page."""
-    from digitlab.web.app import _static_dir
-
     return FileResponse(_static_dir() / "index.html", media_type="text/html")

@@ -21,7 +21,13 @@ __all__ = [
     "Prediction",
 ]
 
-DATA_URL_EXAMPLE = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA..."
+#: A real 20×20 PNG of a 7 (black ink on white): /docs's example is a request
+#: the API accepts (a test sends every documented example).
+DATA_URL_EXAMPLE = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAABQAAAAUAQAAAACl8iCgAAAAOklEQVR4"
+    "2i3MsRGAMAwAMdmLwIiMySAZwKEilSlIpbsvPtpMJHIG5VIqer1p/d2zHdtbQh+VyD7F/nwE4xHm"
+    "0EmP6gAAAABJRU5ErkJggg=="
+)
 
 
 class ErrorResponse(BaseModel):
@@ -47,7 +53,9 @@ class ExampleRequest(PictureRequest):
     """A drawing and the digit it really shows, to keep as a training example."""
 
     label: StrictStr | StrictInt = Field(
-        description="The true label, one of the model's classes (0 to 9).",
+        description="The true label, one of the model's classes (0 to 9), as a "
+        'string ("7") or a whole number (7). Spaces around it are removed ("  7 " '
+        'is saved as "7"); anything else that is not a class is refused with 422.',
         examples=["7"],
     )
 
@@ -61,6 +69,11 @@ class Neighbor(BaseModel):
     distance: float
     pixels: list[float] = Field(
         description="The training digit's model input, row by row (8×8 = 64)."
+    )
+    yours: bool = Field(
+        default=False,
+        description="Whether it is one of the user's examples (or a slanted copy "
+        "of one) rather than one of the model's training digits.",
     )
 
 
@@ -103,7 +116,13 @@ class ModelInfo(BaseModel):
     metric: str | None
     pipeline: str
     classes: list[str]
-    n_train: int
+    n_train: int = Field(description="Training rows, the user's examples included.")
+    n_examples: int = Field(
+        default=0,
+        description="How many of the user's examples the model holds "
+        "(`serve --examples`, POST /api/examples); each is learned with a few "
+        "slightly slanted copies, counted in n_train.",
+    )
     accuracy: float | None = Field(
         description="Accuracy on its test split, when known."
     )
@@ -121,6 +140,12 @@ class ExampleResponse(BaseModel):
     path: str = Field(description="The file, relative to the examples folder.")
     folder: str = Field(description="The examples folder (usable as --data).")
     count: int = Field(description="How many examples of this label are saved now.")
+    learned: bool = Field(
+        description="Whether the model learned it (k-nearest-neighbors models do; "
+        "the next prediction uses it)."
+    )
+    n_examples: int = Field(description="The user's examples the model holds now.")
+    n_train: int = Field(description="The model's training rows now.")
 
 
 class HealthResponse(BaseModel):

@@ -68,23 +68,19 @@ def run_server(
     import uvicorn
 
     from digitlab.web.app import create_app
-    from digitlab.web.pool import freeze_heap, one_blas_thread
+    from digitlab.web.pool import check_workers, freeze_heap, one_blas_thread
 
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise DigitlabError(
-            f"--workers must be a whole number of at least 1, got {workers!r}; "
-            "use about one per CPU core."
-        )
+    check_workers(workers)
     if recipe is not None and model_path is not None:
         raise DigitlabError(
             "--model and --recipe both choose the model; give only one of them."
         )
     if model is None and model_path is not None:
-        from digitlab.model import load_model
+        from digitlab.modelfile import load_model
 
         model = load_model(model_path)
     if model is None:
-        from digitlab import default_model
+        from digitlab.predict import default_model
         from digitlab.recipes import get_recipe
 
         if recipe is not None:

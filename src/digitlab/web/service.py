@@ -129,6 +129,8 @@ def open_picture(data: bytes, *, name: str = "The upload"):
             f"{name} is too large to decode safely; send a picture of at most "
             f"{MAX_PIXELS:,} pixels."
         ) from None
+    except Exception:  # Pillow's own errors on odd headers (a huge text chunk...)
+        raise DigitlabError(_damaged(name)) from None
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise PictureTooLarge(
@@ -146,8 +148,18 @@ def open_picture(data: bytes, *, name: str = "The upload"):
             f"{name} is too large to decode safely; send a picture of at most "
             f"{MAX_PIXELS:,} pixels."
         ) from None
-    except (OSError, SyntaxError, ValueError, EOFError):
-        raise DigitlabError(
-            f"{name} is a damaged or truncated picture; save it again and resend it."
+    except MemoryError:
+        raise PictureTooLarge(
+            f"{name} is too large to decode; send a picture of at most "
+            f"{MAX_PIXELS:,} pixels."
         ) from None
+    except Exception:  # Pillow raises many kinds for a damaged picture
+        raise DigitlabError(_damaged(name)) from None
     return image
+
+
+def _damaged(name: str) -> str:
+    return (
+        f"{name} is a damaged or truncated picture (or one Pillow cannot decode); "
+        f"save it again as {FORMATS} and resend it."
+    )
