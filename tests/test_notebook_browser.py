@@ -296,7 +296,7 @@ def test_notebook_4_runs_and_the_pad_reads_a_drawn_digit(jupyterlab):
             # The notebook drew a 7 in code and taught it: the pad shows the 7
             # the kernel set, with the taught drawing as its nearest neighbor.
             expect(pad.locator(".dl-status")).to_contain_text(
-                "Learned a 7: the model now holds 1 of your drawings", timeout=45_000
+                "Learned your 7: the model now holds 1 of your drawings", timeout=45_000
             )
             expect(page.locator(".jp-InputPrompt:has-text('*')")).to_have_count(
                 0, timeout=30_000
@@ -355,7 +355,7 @@ def test_notebook_4_runs_and_the_pad_reads_a_drawn_digit(jupyterlab):
             n_train = int(rows.replace(",", ""))
             pad.get_by_role("button", name="that was a 1: teach").click()
             expect(pad.locator(".dl-status")).to_contain_text(
-                "Learned a 1: the model now holds 2 of your drawings"
+                "Learned your 1: the model now holds 2 of your drawings"
             )
             settle(pad, "1")
             seen = shown(pad)

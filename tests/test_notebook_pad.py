@@ -207,7 +207,7 @@ def test_teaching_through_the_front_end_message(pad):
     pad._handle_custom_msg({"type": "teach", "label": "1"}, [])
     assert pad.n_taught == 1
     assert pad.prediction["digit"] == "1"
-    assert pad.status == "Learned a 1: the model now holds 1 of your drawings."
+    assert pad.status == "Learned your 1: the model now holds 1 of your drawings."
     # A label the model does not know: one sentence, nothing taught.
     pad._handle_custom_msg({"type": "teach", "label": "x"}, [])
     assert pad.n_taught == 1

@@ -329,7 +329,7 @@ def _pad_class():
         def _taught_sentence(self, answer) -> str:
             held = answer.get("n_examples", self.n_taught)
             mine = "1 of your drawings" if held == 1 else f"{held} of your drawings"
-            sentence = f"Learned a {answer['label']}: the model now holds {mine}"
+            sentence = f"Learned your {answer['label']}: the model now holds {mine}"
             if answer.get("path"):
                 sentence += f" (saved as {answer['path']} in {self.examples})"
             return sentence + "."
