@@ -368,11 +368,9 @@ _MAX_SALVAGE_IDS = 1_000_000
 
 
 def _notice(message: str) -> None:
-    import warnings
+    from digitlab.errors import notice
 
-    from digitlab.errors import DigitlabNotice
-
-    warnings.warn(message, DigitlabNotice, stacklevel=3)
+    notice(message)
 
 
 def _check_run_id(run_id) -> int:
