@@ -36,6 +36,7 @@ __all__ = [
     "png_img_tag",
     "render_png",
     "save_figure",
+    "save_png",
     "sweep_png",
 ]
 
@@ -118,6 +119,34 @@ def render_png(plot, *args, dpi: int = 120, **kwargs) -> bytes:
     with off_screen():
         drawn = plot(*args, **kwargs)
     return _png(_figure_of(drawn), dpi)
+
+
+def save_png(path, plot, *args, force: bool = False, dpi: int = 120, **kwargs):
+    """Draw ``plot(*args, **kwargs)`` off screen and write it to ``path`` as a PNG.
+
+    What the CLI's ``--plot`` options do: no pyplot figure is made or left open,
+    and an existing file is kept unless ``force``.
+
+    Parameters
+    ----------
+    path : str or Path
+    plot : callable
+        A plot function (or a result's ``plot`` method), as for :func:`render_png`.
+    *args, **kwargs
+        Passed to ``plot``.
+    force : bool
+        Overwrite an existing file.
+    dpi : int
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
+    from digitlab.files import check_target, write_bytes
+
+    check_target(path, force=force)
+    return write_bytes(path, render_png(plot, *args, dpi=dpi, **kwargs), force=force)
 
 
 def png_img_tag(plot, *args, alt: str, dpi: int = 90, **kwargs) -> str:
