@@ -873,26 +873,43 @@ class SweepResult:
         return "\n".join(self.lines())
 
     def _repr_html_(self) -> str:
+        """The table, the verdict and the heat map (inline styles, inline PNG)."""
+        from digitlab.plots import plot_sweep_heatmap, png_img_tag
+
         esc = html.escape
         sizes = self.test_sizes
         best = self.best()
-        head = "".join(f"<th>{esc(self._column_label(t))}</th>" for t in sizes)
+        cell = "padding: 1px 6px; text-align: right; white-space: nowrap"
+        head = "".join(
+            f'<th style="{cell}">{esc(self._column_label(t))}</th>' for t in sizes
+        )
         body = []
         for k in self.ks:
             tds = []
             for t in sizes:
                 c = self.cell(t, k)
                 s = c.summary
-                style = ' style="font-weight:bold"' if c is best else ""
+                mark = "; font-weight: bold; background: #fde2dd" if c is best else ""
                 tds.append(
-                    f'<td{style} title="95% CI {_fmt(s.ci_low)}–{_fmt(s.ci_high)}">'
+                    f'<td style="{cell}{mark}" '
+                    f'title="95% CI {_fmt(s.ci_low)}–{_fmt(s.ci_high)}">'
                     f"{_fmt(s.mean)} ± {_fmt(s.std, 3)}</td>"
                 )
-            body.append(f"<tr><th>k={k}</th>{''.join(tds)}</tr>")
-        notes = "".join(f"<p>{esc(line)}</p>" for line in self.verdict_lines())
+            body.append(f'<tr><th style="{cell}">k={k}</th>{"".join(tds)}</tr>')
+        notes = "".join(
+            f'<p style="margin: 4px 0">{esc(line)}</p>' for line in self.verdict_lines()
+        )
+        picture = png_img_tag(
+            plot_sweep_heatmap, self, alt="heat map of mean accuracy by test_size and k"
+        )
         return (
-            f"<div><p>{esc(self.grid_line())}</p><table><thead><tr><th></th>{head}"
-            f"</tr></thead><tbody>{''.join(body)}</tbody></table>{notes}</div>"
+            '<div style="font-family: system-ui, sans-serif; font-size: 13px">'
+            f'<p style="margin: 4px 0"><b>{esc(self.grid_line())}</b></p>'
+            '<div style="display: flex; flex-wrap: wrap; gap: 16px; '
+            'align-items: flex-start">'
+            f'<table style="border-collapse: collapse; margin: 0"><thead><tr><th></th>'
+            f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f'<div style="max-width: 680px">{picture}</div></div>{notes}</div>'
         )
 
     # --- export ---------------------------------------------------------------------
@@ -961,9 +978,19 @@ class SweepResult:
     def plot(self, ax=None):
         """Heatmap of mean accuracy and accuracy vs k (see :mod:`digitlab.plots`).
 
-        With ``ax=None`` a new figure with both panels is made and its two axes are
-        returned; with one axes, the accuracy-vs-k curves are drawn on it; with two,
-        the heatmap goes on the first and the curves on the second.
+        Parameters
+        ----------
+        ax : None, one Axes, or a pair of Axes
+            ``None``: a new pyplot figure with both panels (shown inline in a
+            notebook, saved by ``plt.savefig``); one Axes: only the accuracy-vs-k
+            curves, on it; a pair: the heatmap on the first, the curves on the
+            second.
+
+        Returns
+        -------
+        ndarray of two Axes, or Axes
+            With ``ax=None`` a NumPy array of the two new Axes (the figure is
+            ``axes[0].figure``); otherwise what was given.
         """
         from digitlab.plots import plot_sweep
 
