@@ -765,10 +765,40 @@ class SweepResult:
             f"{'s' if len(seeds) > 1 else ''} ({seed_text}{strat})"
         )
 
-    def _column_label(self, test_size) -> str:
+    def group_label(self, test_size, style: str = "column") -> str:
+        """The name of a test size's row of cells, in one of three styles.
+
+        ``"column"`` (the table): ``ts=0.2``, ``10-fold``, ``LOO``; ``"axis"``
+        (a plot's axis): ``0.2``, ``10-fold CV``, ``leave-one-out``;
+        ``"legend"``: ``test_size=0.2``, ``10-fold CV``, ``leave-one-out``.
+        """
         if self.scheme == "split":
-            return f"ts={test_size}"
-        return f"{self.config['cv']}-fold" if self.scheme == "cv" else "LOO"
+            prefix = {"column": "ts=", "axis": "", "legend": "test_size="}[style]
+            return f"{prefix}{test_size}"
+        if self.scheme == "loo":
+            return "LOO" if style == "column" else "leave-one-out"
+        folds = f"{self.config['cv']}-fold"
+        return folds if style == "column" else f"{folds} CV"
+
+    def n_label(self) -> str:
+        """What each mean is over: ``20 splits``, ``30 folds``, ``1797 held-out
+        digits``."""
+        cfg = self.config
+        if self.scheme == "loo":
+            return f"{cfg['n_samples']} held-out digits"
+        if self.scheme == "cv":
+            return f"{len(cfg['seeds']) * cfg['cv']} folds"
+        return f"{len(cfg['seeds'])} splits"
+
+    def run_summary(self) -> str:
+        """The best cell and the repeats in a few words, ``best ts=0.2 k=1 (20×)``
+        (the configuration column of ``digitlab runs``)."""
+        best, cfg = self.best(), self.config
+        if self.scheme == "loo":
+            return f"best k={best.k} (leave-one-out)"
+        if self.scheme == "cv":
+            return f"best k={best.k} ({cfg['cv']}-fold × {len(cfg['seeds'])})"
+        return f"best ts={best.test_size} k={best.k} ({len(cfg['seeds'])}×)"
 
     def table_lines(self) -> list[str]:
         """The mean ± std table: one line per k, one column per test size."""
@@ -785,7 +815,7 @@ class SweepResult:
         width = 14
         lines = [
             head,
-            "      " + "".join(f"{self._column_label(t):>{width}}" for t in sizes),
+            "      " + "".join(f"{self.group_label(t):>{width}}" for t in sizes),
         ]
         for k in self.ks:
             line = f"{'k=' + str(k):<6}"
@@ -881,7 +911,7 @@ class SweepResult:
         best = self.best()
         cell = "padding: 1px 6px; text-align: right; white-space: nowrap"
         head = "".join(
-            f'<th style="{cell}">{esc(self._column_label(t))}</th>' for t in sizes
+            f'<th style="{cell}">{esc(self.group_label(t))}</th>' for t in sizes
         )
         body = []
         for k in self.ks:
