@@ -330,6 +330,12 @@ def test_notebook_4_runs_and_the_pad_reads_a_drawn_digit(jupyterlab):
             # The 8×8 grid is what the model sees: the canvas, prepared here.
             assert len(seen["cells"]) == 64 and sum(seen["cells"]) > 0
             assert np.reshape(seen["cells"], (8, 8)).tolist() == canvas_input(pad)
+            # Wide: the buttons under the canvas, the answer beside them.
+            teach = pad.locator(".dl-teach").bounding_box()
+            digit = pad.locator(".dl-digit").bounding_box()
+            canvas = pad.locator("canvas.dl-canvas").bounding_box()
+            assert teach["y"] > canvas["y"] + canvas["height"]
+            assert digit["x"] > teach["x"] + teach["width"]
             # The 5 nearest training digits, nearest first.
             assert len(seen["neighbors"]) == 5
             distances = [n["distance"] for n in seen["neighbors"]]
@@ -367,6 +373,22 @@ def test_notebook_4_runs_and_the_pad_reads_a_drawn_digit(jupyterlab):
             }
             assert "holds 2 of your drawings" in seen["model"]
             shot(page, "notebook-4-taught-1")
+
+            # A narrow notebook (a laptop beside the file browser, Colab): the
+            # pad wraps into one column and never scrolls sideways.
+            page.set_viewport_size({"width": 760, "height": 1000})
+            page.wait_for_timeout(300)
+            widths = pad.evaluate("(r) => [r.scrollWidth, r.clientWidth]")
+            assert widths[0] <= widths[1], widths
+            canvas = pad.locator("canvas.dl-canvas").bounding_box()
+            grid = pad.locator(".dl-grid").bounding_box()
+            assert grid["y"] > canvas["y"] + canvas["height"]  # below, not beside
+            # The answer comes right under the drawing, before the buttons.
+            digit = pad.locator(".dl-digit").bounding_box()
+            teach = pad.locator(".dl-teach").bounding_box()
+            assert canvas["y"] < digit["y"] < teach["y"]
+            pad.scroll_into_view_if_needed()
+            shot(page, "notebook-4-narrow")
         except Exception:
             shot(page, "notebook-4-failed")  # what the page showed when it failed
             raise
