@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import signal
+import site
 import socket
 import subprocess
 import sys
@@ -89,7 +90,15 @@ def jupyterlab(tmp_path):
     # The lab's own folders, so nothing of the user's is read or written.
     folders = {
         name: tmp_path / "jupyter" / name
-        for name in ("config", "data", "runtime", "settings", "workspaces", "ipython")
+        for name in (
+            "config",
+            "data",
+            "runtime",
+            "settings",
+            "workspaces",
+            "ipython",
+            "home",
+        )
     }
     for folder in folders.values():
         folder.mkdir(parents=True)
@@ -108,6 +117,13 @@ def jupyterlab(tmp_path):
         JUPYTERLAB_WORKSPACES_DIR=str(folders["workspaces"]),
         IPYTHONDIR=str(folders["ipython"]),
         JUPYTER_PLATFORM_DIRS="1",
+        # Anything else that writes under ~ writes here; packages installed
+        # with --user are still found.
+        HOME=str(folders["home"]),
+        XDG_CACHE_HOME=str(folders["home"] / ".cache"),
+        XDG_CONFIG_HOME=str(folders["home"] / ".config"),
+        XDG_DATA_HOME=str(folders["home"] / ".local" / "share"),
+        PYTHONUSERBASE=site.getuserbase(),
         # The kernel imports this checkout's digitlab; DIGITLAB_HOME and
         # DIGITLAB_CACHE_DIR come from conftest (a fresh folder, never ~).
         PYTHONPATH=os.pathsep.join(
