@@ -16,13 +16,12 @@ import os
 import re
 import tempfile
 import threading
-import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from digitlab.errors import DigitlabError, DigitlabNotice
+from digitlab.errors import DigitlabError, notice, plural
 
 __all__ = [
     "check_label",
@@ -305,12 +304,10 @@ def load_examples(folder, *, pipeline="uci8x8", classes=None, missing_ok=False):
             labels.append(label)
             paths.append(str(file))
     if skipped:
-        warnings.warn(
-            f"Skipped {len(skipped)} unreadable example picture(s): "
+        notice(
+            f"Skipped {plural(len(skipped), 'unreadable example picture')}: "
             + "; ".join(skipped[:5])
-            + (" ..." if len(skipped) > 5 else ""),
-            DigitlabNotice,
-            stacklevel=2,
+            + (" ..." if len(skipped) > 5 else ".")
         )
     if not rows and not missing_ok:
         raise DigitlabError(

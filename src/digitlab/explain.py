@@ -56,7 +56,7 @@ def _lesson_accuracy(model) -> tuple[float, str, int]:
     if recipe is not None:
         result = train(recipe=recipe)
     else:
-        result = train(k=model.k, weights=model.weights, metric=model.metric)
+        result = train(k=model.n_neighbors_, weights=model.weights, metric=model.metric)
     note = (
         f"The same settings fitted on the lesson's 80/20 split (seed 0) get "
         f"{result.n_correct} of {result.split.n_test} test digits right; the "
@@ -80,7 +80,8 @@ def describe_model(model) -> dict:
         description = get_recipe(recipe).description
     else:
         description = (
-            f"k-nearest neighbors, k={model.k}, {model.weights} votes, {model.metric}"
+            f"k-nearest neighbors, k={model.n_neighbors_}, {model.weights} votes, "
+            f"{model.metric}"
         )
     accuracy = meta.get("accuracy")
     note = None
@@ -95,7 +96,7 @@ def describe_model(model) -> dict:
         "recipe": recipe,
         "description": description,
         "estimator": type(model).__name__,
-        "k": None if knn is None else int(knn.k),
+        "k": None if knn is None else int(knn.n_neighbors_),
         "weights": None if knn is None else knn.weights,
         "metric": None if knn is None else knn.metric,
         "pipeline": str(getattr(model, "pipeline", None) or "uci8x8"),

@@ -72,7 +72,7 @@ class TrainResult:
             "test_size": self.split.test_size,
             "seed": self.split.seed,
             "stratify": self.split.stratify,
-            "k": m.k,
+            "k": m.n_neighbors_,
             "weights": m.weights,
             "metric": m.metric,
         }
@@ -115,7 +115,8 @@ class TrainResult:
             f"Split: test_size={s.test_size} ({s.n_test} test / {s.n_train} train), "
             f"seed {s.seed}" + (", stratified" if s.stratify else ""),
             (
-                f"Model: k-nearest neighbors, k={m.k}, {m.weights} votes, {m.metric}"
+                f"Model: k-nearest neighbors, k={m.n_neighbors_}, {m.weights} votes, "
+                f"{m.metric}"
                 if isinstance(m, KNN)
                 else f"Model: recipe {m.recipe}: {m.description}"
             ),
