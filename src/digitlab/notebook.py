@@ -16,6 +16,7 @@ import base64
 import functools
 import io
 from importlib import resources
+from pathlib import Path
 
 from digitlab.errors import DigitlabError
 
@@ -61,10 +62,8 @@ def picture_data_url(picture) -> str:
     elif isinstance(picture, np.ndarray):
         image = _array_image(picture)
     else:
-        from pathlib import Path
-
         try:
-            path = Path(picture)
+            path = Path(picture).expanduser()
         except TypeError:
             raise DigitlabError(
                 f"A pad picture must be a file path, bytes, a PIL image or an "
@@ -155,6 +154,7 @@ def _pad_class():
         examples : str or Path, optional
             A folder to save taught drawings in, as
             ``<examples>/<label>/<timestamp>.png`` (never overwriting a file).
+            Without it, taught drawings live in the model only.
 
         Attributes
         ----------
@@ -200,14 +200,22 @@ def _pad_class():
         _answered = traitlets.Int(0).tag(sync=True)
 
         def __init__(self, model=None, *, examples=None, **kwargs):
+            from digitlab.examples import learner
             from digitlab.explain import describe_model
             from digitlab.predict import default_model
 
             self.model = default_model() if model is None else model
-            self.examples = examples
+            self.examples = None if examples is None else Path(examples).expanduser()
             self._info = describe_model(self.model)
             self._explained = None  # (image, number) of the answer shown
             super().__init__(**kwargs)
+            try:
+                learner(self.model)
+                self._can_learn = True
+            except DigitlabError as exc:
+                # The buttons stay off and say why (e.g. an SVC recipe).
+                self._can_learn = False
+                self.status = str(exc)
             self.model_info = self._front_end_info()
             self.on_msg(self._on_front_end_message)
             self.observe(self._on_drawing, names=["image", "_drawn"])
@@ -361,6 +369,7 @@ def _pad_class():
                 "input_shape": info["input_shape"],
                 "input_max": info["input_max"],
                 "examples": None if self.examples is None else str(self.examples),
+                "can_learn": self._can_learn,
             }
 
     DrawingPad.__module__ = __name__

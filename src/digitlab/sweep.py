@@ -12,14 +12,22 @@ How it is fast and still exact
 Every row of the data is ranked against all other rows ONCE
 (:func:`digitlab.neighbors.kneighbors` with ``exclude_self``), deep enough that a
 test row keeps at least ``max(ks)`` training rows after any split's test rows are
-masked out. For one split, the neighbors a KNN fitted on the train part would see
+left out. For one split, the neighbors a KNN fitted on the train part would see
 are the ranking's entries that are training rows, in the same order, except that
 equal distances must be ordered by position in the train part (where
-``train_test_split`` put them) rather than by row number: those ties are re-ordered.
-Every k is then scored at once from cumulative votes. Rows where the ranking is not
-provably deep enough (too few training rows inside it, or a tie reaching its last
-entry) are searched again directly against the train part. The result of every
-(test_size, k, seed) cell is exactly what ``digitlab train`` gives for it.
+``train_test_split`` put them) rather than by row number. Splits are grouped in
+families that order their training rows the same way (:class:`_Family`): the
+random splits of one seed are one ``RandomState(seed).permutation``, whatever
+the test size. With each row's place in that order as its rank, one integer key
+per ranking entry, ``distance group * n + rank`` (plus a constant for rows
+outside the train part), orders exactly as the KNN does, so the ``max(ks)``
+smallest keys of each test row are its neighbors: one sort per split for all its
+test rows (:func:`_read_family`). The test rows of all splits are then voted on
+together for every k at once (:func:`vote_every_k`). Rows where the ranking is
+not provably deep enough (too few training rows inside it, or the k-th in the
+group of its last entry) are searched again directly against the train part.
+The result of every (test_size, k, seed) cell is exactly what ``digitlab train``
+gives for it.
 """
 
 from __future__ import annotations
@@ -202,10 +210,22 @@ def _read_family(ranking: Ranking, family: _Family, k: int, with_distances: bool
     (everything outside the ranking is at least that far). The ranking's
     columns are read in two passes, a shallow window that proves nearly every
     row, then the whole depth; rows the ranking cannot prove are searched
-    directly against the train part.
+    directly against the train part. When the ranking holds every other row, a
+    tie at its last place cannot hide anything: its rows are proven too.
+
+    Parameters
+    ----------
+    ranking : Ranking
+    family : _Family
+    k : int
+        How many training neighbors per test row.
+    with_distances : bool
+        Also return their distances (for distance-weighted votes).
 
     Yields
     ------
+    One tuple per split of the family, in order:
+
     distances : ndarray of shape (n_test, k), or None
         None when ``with_distances`` is false and every row was proven.
     ranks : ndarray of int, shape (n_test, k)
