@@ -150,6 +150,12 @@ def test_picture_property_round_trips_files_images_and_arrays(pad, tmp_path):
     # Floats 0..1 are gray levels too.
     pad.picture = page / 255.0
     assert pad.prediction["digit"] == "1"
+    # A data URL is taken as it is (after checking that it holds a picture).
+    url = data_url(DRAWN / "4_s0_canvas.png")
+    pad.picture = url
+    assert pad.image == url and pad.prediction["digit"] == "4"
+    with pytest.raises(DigitlabError, match="The picture is not a picture"):
+        pad.picture = "data:image/png;base64,bm90IGEgcGljdHVyZQ=="
     pad.picture = None
     assert pad.image == "" and pad.prediction is None and pad.input is None
     assert pad.picture is None

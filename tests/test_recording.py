@@ -214,3 +214,32 @@ def test_digitlab_runs_is_there_after_a_plain_import(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("No scored runs in")
+
+
+def test_where_neighbors_were_ranked_is_part_of_the_command_line(tmp_path):
+    """--backend is recorded where the CLI declares it (after --data), and the
+    rerun ranks the same way; a Python run outside use() names no backend."""
+    db = tmp_path / "runs.sqlite"
+    cli("train", "--backend", "numpy", "--k", "3", "--runs-db", db)
+    run = only_run(db)
+    assert run.argv == [
+        "train",
+        "--data",
+        "digits",
+        "--backend",
+        "numpy",
+        "--test-size",
+        "0.2",
+        "--seed",
+        "0",
+        "--no-stratify",
+        "--k",
+        "3",
+        "--weights",
+        "uniform",
+        "--metric",
+        "euclidean",
+    ]
+    assert "Identical" in cli("runs", "rerun", "1", "--runs-db", db).stdout
+    python_run = digitlab.runs.run_from_result(train(load_digits(), k=3))
+    assert python_run.argv == [a for a in run.argv if a not in ("--backend", "numpy")]

@@ -23,8 +23,9 @@ from digitlab.errors import DigitlabError
 # DrawingPad is built on first use by the module's __getattr__ (below).
 __all__ = ["DrawingPad", "picture_data_url"]  # noqa: F822
 
-#: The longest drawing (as a data URL) the pad reads: the web page's limit.
-MAX_IMAGE_CHARS = 12 * 2**20
+#: The longest drawing (as a data URL) the pad reads: the web page's 8 MiB upload
+#: limit, as base64 (4 characters for every 3 bytes).
+MAX_IMAGE_CHARS = 8 * 2**20 * 4 // 3 + 64
 
 
 def _static_text(name: str) -> str:
@@ -37,8 +38,9 @@ def picture_data_url(picture) -> str:
     Parameters
     ----------
     picture : str, Path, bytes, PIL.Image.Image or ndarray
-        A picture file or its bytes, a PIL image, or an array of gray levels
-        (h, w) or colors (h, w, 3|4): uint8 0..255, or floats 0..1.
+        A picture file or its bytes, a PIL image, an array of gray levels
+        (h, w) or colors (h, w, 3|4) (uint8 0..255, or floats 0..1), or a
+        ``data:image/...;base64,...`` URL (checked and given back as it is).
 
     Returns
     -------
@@ -53,8 +55,11 @@ def picture_data_url(picture) -> str:
     import numpy as np
     from PIL import Image
 
-    from digitlab.web.service import open_picture
+    from digitlab.web.service import decode_data_url, open_picture
 
+    if isinstance(picture, str) and picture.startswith("data:"):
+        open_picture(decode_data_url(picture), name="The picture")  # a picture?
+        return picture
     if isinstance(picture, Image.Image):
         image = picture
     elif isinstance(picture, (bytes, bytearray)):
