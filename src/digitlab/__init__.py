@@ -27,6 +27,7 @@ _EXPORTS = {
     "default_model": "digitlab.predict",
     "DigitlabError": "digitlab.errors",
     "DigitlabNotice": "digitlab.errors",
+    "DrawingPad": "digitlab.notebook",
     "kneighbors": "digitlab.neighbors",
     "KNN": "digitlab.model",
     "load_csv": "digitlab.data",
@@ -57,7 +58,14 @@ _EXPORTS = {
 }
 
 
+# Modules reachable as attributes without an import of their own:
+# ``digitlab.runs.best()`` after a plain ``import digitlab``.
+_SUBMODULES = {"runs": "digitlab.runs"}
+
+
 def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(_SUBMODULES[name])
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'digitlab' has no attribute {name!r}")
@@ -67,7 +75,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))
 
 
 class _Package(types.ModuleType):
@@ -105,6 +113,7 @@ if TYPE_CHECKING:  # the names, for type checkers and editors
     from digitlab.model import KNN
     from digitlab.modelfile import load_model, save_model
     from digitlab.neighbors import kneighbors
+    from digitlab.notebook import DrawingPad
     from digitlab.predict import PicturePredictions, default_model, predict_files
     from digitlab.preprocess import PIPELINES, prepare
     from digitlab.recipes import RECIPES, RecipeModel, make_estimator
@@ -118,6 +127,7 @@ __all__ = [
     "Dataset",
     "DigitlabError",
     "DigitlabNotice",
+    "DrawingPad",
     "KNN",
     "MistakesResult",
     "PIPELINES",

@@ -246,10 +246,22 @@ def _number(v: float):
 
 @dataclass
 class PicturePredictions:
-    """Predictions for several pictures, and the files that could not be read."""
+    """Predictions for several pictures, and the files that could not be read.
+
+    ``model``, ``model_path``, ``k`` and ``paths`` say how they were made (what
+    :func:`digitlab.runs.record` keeps): the model that voted, the file it was
+    read from (None for a model built in memory), the ``k`` asked for (None: the
+    model's own) and the files and folders given.
+    """
 
     results: list[PicturePrediction]
     failures: list[tuple[str, str]]
+    model: object = field(default=None, repr=False, compare=False)
+    model_path: str | None = None
+    k: int | None = None
+    paths: list = field(default_factory=list)
+    #: The user's examples the model learned first (``examples=``), if any.
+    examples: object = field(default=None, repr=False, compare=False)
 
     def lines(self, show: bool = False) -> list[str]:
         """One line per picture: file, digit, votes; with ``show`` the grids too."""
@@ -270,18 +282,49 @@ class PicturePredictions:
         return "\n".join(lines) or "no pictures"
 
     def _repr_html_(self) -> str:
+        """A table with the input the model saw and its nearest training digit.
+
+        Inline styles and inline PNG pictures only, so notebook sanitizers keep it.
+        """
+        from digitlab.report import png_data_uri
+
+        cell = 'style="padding: 2px 8px; text-align: left; vertical-align: middle"'
+
+        def picture(values, r, alt):
+            if values is None:
+                return ""
+            image = np.asarray(values, dtype=np.float64).reshape(r.shape)
+            scale = max(1, round(48 / max(r.shape)))
+            return (
+                f'<img src="{png_data_uri(image, r.top, scale=scale)}" '
+                f'alt="{html.escape(alt)}" width="{r.shape[1] * scale}" '
+                f'height="{r.shape[0] * scale}" style="border: 1px solid #ccc">'
+            )
+
         rows = "".join(
-            f"<tr><td>{html.escape(r.file)}</td><td>{html.escape(str(r.digit))}</td>"
-            f"<td>{r.confidence:.2f}</td><td>{html.escape(r.votes_text())}</td></tr>"
+            f"<tr><td {cell}>{html.escape(r.file)}</td>"
+            f"<td {cell}>{picture(r.features, r, 'model input')}</td>"
+            f'<td {cell}><b style="font-size: 1.3em">{html.escape(str(r.digit))}</b>'
+            f"</td><td {cell}>{r.confidence:.2f}</td>"
+            f"<td {cell}>{html.escape(r.votes_text())}</td>"
+            f"<td {cell}>{picture(r.nearest, r, 'nearest training digit')} "
+            f"{html.escape('' if r.nearest_label is None else str(r.nearest_label))}"
+            "</td></tr>"
             for r in self.results
         )
         failed = "".join(
-            f"<tr><td>{html.escape(f)}</td><td colspan=3>{html.escape(m)}</td></tr>"
+            f"<tr><td {cell}>{html.escape(f)}</td><td {cell} colspan=5>"
+            f"{html.escape(m)}</td></tr>"
             for f, m in self.failures
         )
+        head = "".join(
+            f"<th {cell}>{name}</th>"
+            for name in ("file", "model input", "digit", "confidence", "votes")
+        )
         return (
-            "<table><tr><th>file</th><th>digit</th><th>confidence</th>"
-            f"<th>votes</th></tr>{rows}{failed}</table>"
+            '<table style="border-collapse: collapse">'
+            f"<tr>{head}<th {cell}>nearest training digit</th></tr>"
+            f"{rows}{failed}</table>"
         )
 
 
@@ -322,17 +365,22 @@ def collect_pictures(paths) -> tuple[list[Path], list[tuple[str, str]]]:
     return files, failures
 
 
-def predict_files(paths, model: KNN | None = None, *, k: int | None = None):
+def predict_files(paths, model=None, *, k: int | None = None, examples=None):
     """Predict the digit in each picture file; folders are read in full.
 
     Parameters
     ----------
     paths : iterable of str or Path
         Picture files and folders of pictures.
-    model : KNN, optional
-        A fitted model with a ``pipeline``; default :func:`default_model`.
+    model : KNN, RecipeModel, str or Path, optional
+        A fitted model with a ``pipeline``, or the path of a saved model
+        (``digitlab train --save``); default :func:`default_model`.
     k : int, optional
         How many neighbors vote (default: the model's own ``k``).
+    examples : str or Path, optional
+        A folder of the user's examples (``<label>/<picture>``): the model
+        learns them first (:func:`digitlab.examples.learn_examples`; a model
+        passed in is taught in place), so they vote like training digits.
 
     Returns
     -------
@@ -340,7 +388,18 @@ def predict_files(paths, model: KNN | None = None, *, k: int | None = None):
         ``results`` in the order given (folders sorted by name) and
         ``failures``: one ``(file, message)`` per file that could not be read.
     """
+    paths, model_path, requested_k = list(paths), None, k
+    if isinstance(model, (str, Path)):
+        from digitlab.modelfile import load_model
+
+        model_path, model = str(model), load_model(model)
     model = default_model() if model is None else model
+    given_model = model
+    learned = None
+    if examples is not None:
+        from digitlab.examples import learn_examples
+
+        learned = learn_examples(model, examples)
     if model.pipeline is None:
         model.prepare_pictures([])  # raises the explanation
     neighbors = isinstance(model, KNN)  # else a recipe model: no neighbor votes
@@ -358,9 +417,14 @@ def predict_files(paths, model: KNN | None = None, *, k: int | None = None):
                 f"k={k} is larger than the model's {n_train} training digits; "
                 f"choose k between 1 and {n_train}."
             )
-        model = KNN(
+        refitted = KNN(
             k, weights=model.weights, metric=model.metric, pipeline=model.pipeline
         ).fit(model._fit_X, model.classes_[model._y])
+        if model.n_examples_:  # the examples stay the user's
+            from digitlab.examples import mark_examples
+
+            mark_examples(refitted, model.n_examples_, model._n_fitted)
+        model = refitted
     files, failures = collect_pictures(paths)
     shape = pipeline_shape(model.pipeline)
     top = 16.0 if model.pipeline == "uci8x8" else 255.0
@@ -406,7 +470,15 @@ def predict_files(paths, model: KNN | None = None, *, k: int | None = None):
                     ),
                 )
             )
-    return PicturePredictions(results=results, failures=failures)
+    return PicturePredictions(
+        results=results,
+        failures=failures,
+        model=given_model,
+        model_path=model_path,
+        k=requested_k,
+        paths=[str(p) for p in paths],
+        examples=learned,
+    )
 
 
 def input_picture(predictions: PicturePredictions, cell: int = 16):
