@@ -444,7 +444,7 @@ def _set(mapping, key, value):
 MODEL_CHANGES = {
     "unknown parameter": (
         lambda m, a: _set(m["params"], "n_jobs", 4),
-        "KNN has no parameter 'n_jobs' (it has k, metric, pipeline, weights)",
+        "KNN has no parameter 'n_jobs' (it has k, metric, ",
     ),
     "missing array": (
         lambda m, a: a.pop("y"),
