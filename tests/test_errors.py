@@ -534,3 +534,33 @@ def test_the_forged_file_unchanged_loads_and_predicts_like_the_original(tmp_path
     model = load_model(path)
     original = load_model(tmp_path / "original.npz")
     assert model.k == 3 and np.array_equal(model._fit_X, original._fit_X)
+
+
+@pytest.mark.parametrize("command", ["sweep", "mistakes", "compare"])
+def test_absurd_repeats_are_refused_before_any_work(command):
+    # Before: 10**20 splits were started (and ran until killed).
+    line = error_line(cli(command, "--repeats", "99999999999999999999", "--no-record"))
+    assert line == (
+        "Error: repeats must be a whole number from 1 to 10,000, got "
+        "99999999999999999999; 20 splits is usual."
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["train", "--seed", "-1"], "from 0 to 4,294,967,295, got -1."),
+        (
+            ["train", "--seed", "99999999999999999999"],
+            "from 0 to 4,294,967,295, got 99999999999999999999.",
+        ),
+        (
+            ["mistakes", "--seed", "4294967295", "--repeats", "3"],
+            "from 0 to 4,294,967,293 (with 3 splits using seeds up to seed + 2), "
+            "got 4294967295.",
+        ),
+    ],
+)
+def test_seeds_numpy_cannot_take_are_one_sentence(args, expected):
+    line = error_line(cli(*args, "--no-record"))
+    assert line == "Error: seed must be a whole number " + expected

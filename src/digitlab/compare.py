@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
-from digitlab.data import Dataset, check_test_size, load_digits
+from digitlab.data import Dataset, check_seeds, check_test_size, load_digits
 from digitlab.errors import DigitlabError
 from digitlab.recipes import DEFAULT_RECIPES, Recipe, get_recipe
 from digitlab.stats import PairedTest, Summary, paired_test, summarize
@@ -333,6 +333,7 @@ def compare(
     """
     data = load_digits() if data is None else data
     repeats = _check_repeats(repeats)
+    seed, repeats = check_seeds(seed, repeats)
     test_size = check_test_size(test_size, len(data))
     chosen = [get_recipe(r) for r in (DEFAULT_RECIPES if recipes is None else recipes)]
     if not chosen:

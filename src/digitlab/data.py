@@ -200,6 +200,7 @@ class Dataset:
         test_size = check_test_size(test_size, n)
         # train_test_split's sizes: a share rounds the test part up.
         n_test = test_size if isinstance(test_size, int) else math.ceil(test_size * n)
+        seed, _ = check_seeds(seed)
         splitter = StratifiedShuffleSplit if stratify else ShuffleSplit
         cv = splitter(
             n_splits=1, test_size=n_test, train_size=n - n_test, random_state=seed
@@ -211,6 +212,48 @@ class Dataset:
         except ValueError as exc:  # e.g. stratify with a class of one member
             raise DigitlabError(f"Cannot split the data: {exc}") from None
         return train_index, test_index
+
+
+#: The most splits one command repeats (20 is usual; 10,000 takes hours already).
+MAX_REPEATS = 10_000
+#: Seeds are numpy's: whole numbers from 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
+
+
+def check_seeds(seed, repeats: int = 1) -> tuple[int | None, int]:
+    """``(seed, repeats)`` when the seeds ``seed .. seed + repeats - 1`` are usable.
+
+    One check for every command that repeats seeded splits: ``repeats`` from 1 to
+    :data:`MAX_REPEATS` and every seed from 0 to :data:`MAX_SEED`, so an absurd
+    number is one sentence instead of hours of work or numpy's own error.
+    """
+    if (
+        isinstance(repeats, bool)
+        or not isinstance(repeats, numbers.Integral)
+        or not 1 <= repeats <= MAX_REPEATS
+    ):
+        raise DigitlabError(
+            f"repeats must be a whole number from 1 to {MAX_REPEATS:,}, got "
+            f"{repeats!r}; 20 splits is usual."
+        )
+    if seed is None:
+        return None, int(repeats)
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, numbers.Integral)
+        or not 0 <= seed <= MAX_SEED - repeats + 1
+    ):
+        top = MAX_SEED - repeats + 1
+        raise DigitlabError(
+            f"seed must be a whole number from 0 to {top:,}"
+            + (
+                f" (with {repeats} splits using seeds up to seed + {repeats - 1})"
+                if repeats > 1
+                else ""
+            )
+            + f", got {seed!r}."
+        )
+    return int(seed), int(repeats)
 
 
 def check_test_size(test_size, n_samples: int) -> float | int:

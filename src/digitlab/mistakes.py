@@ -767,7 +767,7 @@ def mistakes_on_split(
     >>> result.accuracy, result.n_wrong, result.n_test
     (0.975, 9, 360)
     """
-    from digitlab.data import load_digits
+    from digitlab.data import check_seeds, load_digits
     from digitlab.train import train
 
     if (
@@ -782,6 +782,7 @@ def mistakes_on_split(
         raise DigitlabError(
             "Repeated splits need a starting seed; give seed=0 (or any whole number)."
         )
+    seed, repeats = check_seeds(seed, repeats)
     data = load_digits() if data is None else data
     results = []
     for r in range(repeats):

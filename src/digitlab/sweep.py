@@ -41,7 +41,7 @@ from functools import cached_property
 
 import numpy as np
 
-from digitlab.data import Dataset, check_test_size, load_digits
+from digitlab.data import Dataset, check_seeds, check_test_size, load_digits
 from digitlab.errors import DigitlabError
 from digitlab.neighbors import (
     DEFAULT_BLOCK_BYTES,
@@ -1111,7 +1111,7 @@ def sweep(
     check_metric(metric)
     ks = _check_ks(ks)
     repeats = _check_count(repeats, "repeats", 1)
-    seed = _check_count(seed, "seed", 0)
+    seed, repeats = check_seeds(_check_count(seed, "seed", 0), repeats)
     n = len(data)
     X = np.asarray(data.X, dtype=np.float64)
     classes, labels = np.unique(data.y, return_inverse=True)
