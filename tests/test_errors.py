@@ -564,3 +564,23 @@ def test_absurd_repeats_are_refused_before_any_work(command):
 def test_seeds_numpy_cannot_take_are_one_sentence(args, expected):
     line = error_line(cli(*args, "--no-record"))
     assert line == "Error: seed must be a whole number " + expected
+
+
+def test_a_recipe_that_cannot_fit_small_data_is_one_sentence(tmp_path):
+    rows = ["label,a,b,c,d"] + [
+        f"{i % 2},{i},{i % 7},{i % 5},{i % 3}" for i in range(40)
+    ]
+    path = tmp_path / "rows.csv"
+    path.write_text("\n".join(rows) + "\n")
+    # The PCA recipes ask for 30 components of 4 features: scikit-learn's own
+    # ValueError was a traceback.
+    for args in (
+        ("compare", "--data", path, "--repeats", "2"),
+        ("train", "--data", path, "--recipe", "knn-pca"),
+    ):
+        line = error_line(cli(*args, "--no-record"))
+        assert (
+            line.startswith("Error: The recipe '")
+            and "cannot be fitted on this data (" in line
+        )
+        assert line.endswith("; choose another recipe for this data.")

@@ -320,3 +320,19 @@ def test_generated_bodies_are_answered_4xx_or_2xx(
     # Whatever was sent, nothing was written outside the examples folder.
     for saved in folder.rglob("*"):
         assert saved.resolve().is_relative_to(folder.resolve())
+
+
+def test_a_cmyk_jpeg_is_saved_as_an_example(client, examples):
+    # Before: PNG cannot hold CMYK, so saving it was a 500.
+    picture = Image.open(io.BytesIO(drawn_seven())).convert("CMYK")
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG")
+    url = (
+        "data:image/jpeg;base64,"
+        + __import__("base64").b64encode(buffer.getvalue()).decode()
+    )
+    response = client.post("/api/examples", json={"image": url, "label": "7"})
+    assert response.status_code == 201, response.text
+    (saved,) = (examples / "7").glob("*.png")
+    with Image.open(saved) as kept:
+        assert kept.mode == "RGB"

@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from digitlab.data import Dataset, check_seeds, check_test_size, load_digits
 from digitlab.errors import DigitlabError
-from digitlab.recipes import DEFAULT_RECIPES, Recipe, get_recipe
+from digitlab.recipes import DEFAULT_RECIPES, Recipe, get_recipe, recipe_fit_errors
 from digitlab.stats import PairedTest, Summary, paired_test, summarize
 
 __all__ = ["compare", "CompareResult"]
@@ -379,7 +379,8 @@ def _run(recipes, splits, progress):
         for i, split in enumerate(splits):
             model = clone(template)
             start = time.perf_counter()
-            model.fit(split.X_train, split.y_train)
+            with recipe_fit_errors(recipe, split.X_train):
+                model.fit(split.X_train, split.y_train)
             middle = time.perf_counter()
             y_pred = model.predict(split.X_test)
             end = time.perf_counter()

@@ -40,6 +40,8 @@ NO_INK = (
     "a digit on it)."
 )
 
+# The picture modes Pillow writes as PNG as they are.
+_PNG_MODES = ("1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA")
 _SAFE_LABEL = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -87,6 +89,8 @@ def save_example(folder, label: str, image, classes) -> dict:
         ) from None
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
     buffer = io.BytesIO()
+    if image.mode not in _PNG_MODES:  # e.g. a CMYK JPEG: PNG cannot hold it
+        image = image.convert("RGBA" if "A" in image.mode else "RGB")
     image.save(buffer, format="PNG")
     fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=".digitlab-", suffix=".tmp")
     try:

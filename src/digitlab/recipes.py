@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -458,6 +459,28 @@ def recipe_names() -> list[str]:
     return list(RECIPES)
 
 
+@contextmanager
+def recipe_fit_errors(name, X):
+    """Turn a recipe that cannot be fitted on this data into one sentence.
+
+    scikit-learn refuses some recipes on small data with its own ValueError
+    (a PCA of 30 components on 4 features, more folds than rows...): the data
+    is the user's, so that is a user mistake, named with the recipe.
+    """
+    try:
+        yield
+    except DigitlabError:
+        raise
+    except ValueError as exc:
+        reason = (str(exc).strip().rstrip(".") or type(exc).__name__)[:200]
+        shape = np.shape(X)
+        raise DigitlabError(
+            f"The recipe {getattr(name, 'name', name)!r} cannot be fitted on this "
+            f"data ({shape[0]} rows of {shape[1] if len(shape) > 1 else '?'} "
+            f"features): {reason}; choose another recipe for this data."
+        ) from None
+
+
 def get_recipe(name) -> Recipe:
     """The recipe called ``name`` (a :class:`Recipe` is returned as it is)."""
     if isinstance(name, Recipe):
@@ -529,7 +552,7 @@ class RecipeModel(ClassifierMixin, BaseEstimator):
 
         # One BLAS thread: the models are small and extra threads only wait on a
         # busy machine (logistic regression fitted 40× slower with two).
-        with threadpool_limits(limits=1):
+        with threadpool_limits(limits=1), recipe_fit_errors(self.recipe, X):
             self.estimator_ = make_estimator(self.recipe, self.params).fit(X, y)
         self.classes_, self._y = np.unique(y, return_inverse=True)
         self._fit_X = X
