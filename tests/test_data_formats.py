@@ -125,7 +125,7 @@ def test_duplicate_rows_are_a_notice(tmp_path, small):
     images[7] = images[2]
     write_idx(tmp_path / "a-images-idx3-ubyte", images)
     write_idx(tmp_path / "a-labels-idx1-ubyte", y)
-    with pytest.warns(DigitlabNotice, match=r"1 duplicate row\(s\) \(first: row 7 "):
+    with pytest.warns(DigitlabNotice, match=r"1 duplicate row \(first: row 7 "):
         data = load_idx(tmp_path / "a-images-idx3-ubyte")
     assert len(data) == 12
 
@@ -276,7 +276,7 @@ def test_cli_data_options_reach_the_loader(tmp_path, small):
     assert result.exit_code == 0, result.output
     # Every picture appears 5 times, so a 1-neighbor model finds its twin.
     assert '"accuracy": 1.0' in result.output
-    assert "Note: " in result.output and "48 duplicate row(s)" in result.output
+    assert "Note: " in result.output and "48 duplicate rows" in result.output
 
 
 def test_cli_unknown_data_is_one_line(tmp_path):

@@ -228,7 +228,7 @@ def test_an_unreadable_example_is_skipped_with_a_note_naming_it(tmp_path):
         examples = load_examples(root, classes=np.arange(10))
     assert len(examples) == 3
     (note,) = [str(w.message) for w in notes]
-    assert note.startswith("Skipped 2 unreadable example picture(s): ")
+    assert note.startswith("Skipped 2 unreadable example pictures: ")
     assert str(root / "4" / "blank.png") in note and "no ink" in note.lower()
     assert str(root / "8" / "broken.png") in note
     assert len(examples.meta["skipped"]) == 2

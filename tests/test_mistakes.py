@@ -210,7 +210,9 @@ def test_repr_and_notebook_view(lesson):
     assert "Most confused: 8 → 3 (2), 1 → 5 (1)" in text
     assert "test row 122 (data row 899): true 8, predicted 3" in text
     html = lesson._repr_html_()
-    assert html.count('class="mistake"') == 9
+    # Each wrong digit's card: its picture and its five neighbors' pictures.
+    assert html.count('alt="true ') == 9
+    assert html.count('alt="neighbor ') == 9 * 5
     assert html.count("data:image/png;base64,") == 9 * 6
 
 

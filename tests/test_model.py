@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import linecache
+import subprocess
+import sys
+import warnings
 import zipfile
 
 import numpy as np
@@ -70,11 +74,94 @@ def test_clone_and_params():
     assert copy.set_params(k=9).k == 9
 
 
-def test_images_are_flattened_with_a_notice(digits):
-    with pytest.warns(DigitlabNotice, match=r"flattened them to rows of 64"):
-        model = KNN().fit(digits.images[:1000], digits.y[:1000])
-    with pytest.warns(DigitlabNotice):
-        assert model.score(digits.images[1000:], digits.y[1000:]) > 0.9
+def test_images_are_flattened_with_one_notice_at_the_users_line(digits):
+    with pytest.warns(DigitlabNotice) as caught:
+        model = KNN().fit(digits.images[:1000], digits.y[:1000])  # the user's line
+    (notice,) = caught
+    assert str(notice.message) == (
+        "X holds 1000 pictures of 8×8 pixels (shape (1000, 8, 8)), not rows of "
+        "numbers; digitlab flattened them to rows of 64 numbers, the layout of "
+        "digits.data."
+    )
+    # It points at the line above (not at digitlab's or scikit-learn's code).
+    assert notice.filename == __file__
+    assert (
+        linecache.getline(__file__, notice.lineno)
+        .rstrip()
+        .endswith("# the user's line")
+    )
+    # Pictures of the same size at score (through scikit-learn's ClassifierMixin)
+    # are what the model was fitted on: no second notice.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert model.score(digits.images[1000:], digits.y[1000:]) == (
+            KNN()
+            .fit(digits.X[:1000], digits.y[:1000])
+            .score(digits.X[1000:], digits.y[1000:])
+        )
+
+
+def test_notice_counts_pictures_in_the_right_number(digits):
+    model = KNN().fit(digits.X, digits.y)
+    with pytest.warns(DigitlabNotice) as caught:
+        model.score(digits.images[:1], digits.y[:1])
+    (notice,) = caught
+    assert "X holds 1 picture of 8×8 pixels" in str(notice.message)
+    assert "flattened it to a row of 64 numbers" in str(notice.message)
+    assert notice.filename == __file__  # through ClassifierMixin.score and back
+
+
+def test_notice_shows_once_per_line_with_the_default_filter(digits):
+    code = (
+        "import digitlab\n"
+        "d = digitlab.load_digits()\n"
+        "for _ in range(3):\n"
+        "    digitlab.KNN().fit(d.images, d.y)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("<string>:4: DigitlabNotice: X holds 1797 pictures ")
+
+
+def test_n_neighbors_is_scikit_learns_name_for_k(digits):
+    split = digits.split(test_size=0.2, seed=0)
+    model = KNN(n_neighbors=3)
+    assert repr(model) == "KNN(n_neighbors=3)"
+    assert model.get_params()["n_neighbors"] == 3 and model.get_params()["k"] == 5
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    model.fit(split.X_train, split.y_train)
+    ref = KNeighborsClassifier(n_neighbors=3).fit(split.X_train, split.y_train)
+    assert model.n_neighbors_ == 3
+    assert model.score(split.X_test, split.y_test) == ref.score(
+        split.X_test, split.y_test
+    )
+    assert model.kneighbors(split.X_test[:2])[1].shape == (2, 3)
+    assert model.score(split.X_test, split.y_test) != KNN(k=5).fit(
+        split.X_train, split.y_train
+    ).score(split.X_test, split.y_test)
+    # The same number under both names is fine; two different numbers are not.
+    assert KNN(k=3, n_neighbors=3).fit(split.X_train, split.y_train).n_neighbors_ == 3
+    with pytest.raises(DigitlabError, match="Got k=7 and n_neighbors=3; .* only one"):
+        KNN(k=7, n_neighbors=3).fit(split.X_train, split.y_train)
+    with pytest.raises(DigitlabError, match="n_neighbors must be a whole number"):
+        KNN(n_neighbors=0).fit(split.X_train, split.y_train)
+    with pytest.raises(DigitlabError, match="n_neighbors=5000 is larger than the"):
+        KNN(n_neighbors=5000).fit(split.X_train, split.y_train)
+    # set_params takes effect as in scikit-learn, and a saved model keeps its k.
+    assert model.set_params(n_neighbors=1).score(split.X_test, split.y_test) == (
+        KNN(k=1).fit(split.X_train, split.y_train).score(split.X_test, split.y_test)
+    )
+
+
+def test_n_neighbors_model_saves_as_k(tmp_path, digits):
+    model = KNN(n_neighbors=3).fit(digits.X, digits.y)
+    loaded = load_model(save_model(model, tmp_path / "m.npz"))
+    assert loaded.get_params()["k"] == 3 and loaded.get_params()["n_neighbors"] is None
+    assert np.array_equal(loaded.predict(digits.X[:50]), model.predict(digits.X[:50]))
 
 
 @pytest.mark.parametrize(

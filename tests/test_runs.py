@@ -698,10 +698,14 @@ def test_mistakes_is_recorded_with_its_whole_result(tmp_path):
     )
     rerun = cli("runs", "rerun", "1", "--runs-db", db)
     assert rerun.exit_code == 0 and "Identical:" in rerun.output
-    no_plot = cli("runs", "show", "1", "--plot", tmp_path / "p.png", "--runs-db", db)
-    assert no_plot.exit_code == 2
-    assert "Run #1 (mistakes) has no plot to redraw" in no_plot.output
-    assert not (tmp_path / "p.png").exists()
+    # --plot redraws its confusion matrix from the stored counts.
+    png = tmp_path / "p.png"
+    redrawn = cli("runs", "show", "1", "--plot", png, "--runs-db", db)
+    assert redrawn.exit_code == 0, redrawn.output
+    from digitlab.plots import plot_confusion, render_png
+    from digitlab.runs import rebuild_result
+
+    assert png.read_bytes() == render_png(plot_confusion, rebuild_result(run))
 
 
 # -- compare runs: the stored table and plot are redrawn ---------------------------

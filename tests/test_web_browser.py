@@ -310,3 +310,166 @@ def test_readable_and_drawable_on_a_phone(browser, server):
     assert scroll == 0, "drawing scrolled the page"
     assert width <= 390, "the page scrolls sideways on a phone"
     assert 250 <= box["width"] <= 390
+
+
+def test_vote_bars_fill_in_proportion_to_the_votes(page):
+    draw(page, SEVEN)
+    page.wait_for_timeout(400)  # the bars' width transition takes 0.15 s
+    bars = page.evaluate(
+        """() => [...document.querySelectorAll('#votes li')].map((li) => ({
+          label: li.dataset.label,
+          share: Number(li.querySelector('.share').textContent.split(' ')[0]),
+          track: li.querySelector('.track').getBoundingClientRect().width,
+          fill: li.querySelector('.fill').getBoundingClientRect().width,
+        }))"""
+    )
+    shot(page, "vote-bars")
+    assert sum(b["share"] for b in bars) == 100
+    top = next(b for b in bars if b["label"] == "7")
+    assert top["share"] >= 60 and top["track"] > 100
+    for bar in bars:
+        # The rendered width is the vote share of the track (shares are whole
+        # per cents of 5 votes here, so the rounding is exact).
+        assert bar["fill"] == pytest.approx(bar["track"] * bar["share"] / 100, abs=1)
+
+
+RING_JS = """() => {
+  const el = document.activeElement;
+  // The file input is hidden; its label, right after it, is the visible button.
+  const shown = el.id === 'upload-input' ? el.nextElementSibling : el;
+  const style = getComputedStyle(shown);
+  return {
+    id: el.id || el.dataset.label || el.textContent.trim(),
+    shown: shown.id || shown.tagName,
+    outline: style.outlineStyle === 'none' ? 0 : parseFloat(style.outlineWidth),
+    shadow: style.boxShadow,
+  };
+}"""
+
+
+def test_every_control_shows_a_focus_ring(page):
+    draw(page, ONE)  # the "that was a ..." buttons take focus once enabled
+    page.mouse.click(5, 5)  # focus leaves the drawing, on the page itself
+    rings = {}
+    for _ in range(22):
+        page.keyboard.press("Tab")
+        ring = page.evaluate(RING_JS)
+        if ring["shown"] == "BODY":  # past the last control: out of the page
+            continue
+        rings[ring["id"]] = ring
+        if ring["id"] == "upload-input":
+            shot(page, "focus-upload")
+    assert {"pad", "undo", "clear", "upload-input", "0", "9"} <= set(rings)
+    assert rings["upload-input"]["shown"] == "upload-button"
+    for ring in rings.values():
+        assert ring["outline"] >= 2 or ring["shadow"] != "none", ring
+
+
+def test_the_docs_link_back_to_the_page(browser, server):
+    url, _ = server
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(url + "/docs")
+    back = page.locator("a", has_text="Back to the drawing page")
+    back.wait_for()
+    assert back.get_attribute("href") == "/"
+    shot(page, "docs")
+    # Swagger UI opens the links of the API's description in a new tab.
+    with context.expect_page() as opened:
+        back.click()
+    drawing = opened.value
+    drawing.wait_for_selector("#model-line:has-text('Model:')")
+    assert drawing.url == url + "/"
+    context.close()
+
+
+def test_the_saved_message_clears_with_the_drawing(page):
+    from playwright.sync_api import expect
+
+    status = page.locator("#save-status")
+    hint = status.text_content()
+    assert hint.startswith("Tell the model what your drawing really is")
+    for clear in (lambda: page.click("#clear"), lambda: page.keyboard.press("Escape")):
+        draw(page, SEVEN)
+        page.get_by_role("button", name="that was a 7: save the drawing as a 7").click()
+        expect(status).to_contain_text("Saved as 7/")
+        expect(status).to_contain_text("and learned")
+        clear()
+        settle(page)
+        expect(status).to_have_text(hint)
+
+
+@pytest.fixture(scope="module")
+def lesson_page(browser, tmp_path_factory):
+    """A page served with k=5 on the 1,797 built-in digits (fixed, whatever the
+    default model becomes), with one example already in its folder."""
+    import shutil
+    import threading
+    import time
+
+    import uvicorn
+
+    from digitlab.web import create_app
+    from digitlab.web.server import bind
+
+    examples = tmp_path_factory.mktemp("lesson-examples")
+    (examples / "4").mkdir()
+    shutil.copy(DRAWN / "4_s1_paper.png", examples / "4" / "a.png")
+    data = digitlab.load_digits()
+    model = digitlab.KNN(5, pipeline="uci8x8").fit(data.X, data.y)
+    app = create_app(model, examples_dir=examples)
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.goto(f"http://127.0.0.1:{sock.getsockname()[1]}/")
+    page.wait_for_selector("#model-line:has-text('Model:')")
+    yield page, examples
+    context.close()
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+DRAWN = Path(__file__).parent / "fixtures" / "drawn"
+
+
+def test_an_example_taught_on_the_page_changes_the_next_answer(lesson_page):
+    from playwright.sync_api import expect
+
+    page, examples = lesson_page
+    count = page.locator("#examples-count")
+    # The example already in the folder was learned at the start, and said.
+    expect(count).to_have_text("The model has learned 1 example of yours.")
+    assert (
+        "trained on scikit-learn's 1,797 digits"
+        in page.locator("#model-line").inner_text()
+    )
+    # An 8 drawn as two stacked circles: the built-in digits read it as a 9.
+    page.set_input_files("#upload-input", str(DRAWN / "8_s0_paper.png"))
+    expect(page.locator("#digit")).to_have_text("9")
+    settle(page)
+    assert page.locator("#neighbors .neighbor.yours").count() == 0
+    page.get_by_role("button", name="that was a 8: save the drawing as a 8").click()
+    expect(page.locator("#save-status")).to_contain_text("and learned")
+    # The page asks again at once: the answer is now 8, from the user's example.
+    expect(page.locator("#digit")).to_have_text("8")
+    settle(page)
+    expect(count).to_have_text("The model has learned 2 examples of yours.")
+    shot(page, "taught-8")
+    seen = shown(page)
+    assert [label for label, _ in seen["neighbors"]] == ["8"] * 5
+    assert page.locator("#confidence").text_content() == (
+        "100 % of the 5 nearest training digits say 8 (all of them your examples)."
+    )
+    assert seen["neighbors"][0][1] == 0.0
+    mine = page.locator("#neighbors .neighbor.yours")
+    assert mine.count() == 5
+    assert mine.first.locator(".nyours").text_content() == "yours"
+    assert mine.first.get_attribute("data-yours") == "true"
+    assert len(list((examples / "8").glob("*.png"))) == 1

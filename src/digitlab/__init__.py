@@ -27,6 +27,7 @@ _EXPORTS = {
     "default_model": "digitlab.predict",
     "DigitlabError": "digitlab.errors",
     "DigitlabNotice": "digitlab.errors",
+    "DrawingPad": "digitlab.notebook",
     "kneighbors": "digitlab.neighbors",
     "KNN": "digitlab.model",
     "load_csv": "digitlab.data",
@@ -105,6 +106,7 @@ if TYPE_CHECKING:  # the names, for type checkers and editors
     from digitlab.model import KNN
     from digitlab.modelfile import load_model, save_model
     from digitlab.neighbors import kneighbors
+    from digitlab.notebook import DrawingPad
     from digitlab.predict import PicturePredictions, default_model, predict_files
     from digitlab.preprocess import PIPELINES, prepare
     from digitlab.recipes import RECIPES, RecipeModel, make_estimator
@@ -118,6 +120,7 @@ __all__ = [
     "Dataset",
     "DigitlabError",
     "DigitlabNotice",
+    "DrawingPad",
     "KNN",
     "MistakesResult",
     "PIPELINES",

@@ -242,6 +242,37 @@ def _select_threaded(D: np.ndarray, k: int, offset: int = 0):
     return np.vstack([v for v, _ in parts]), columns + offset
 
 
+# Below this many entries a block is selected in the calling thread: starting
+# threads costs more than it saves on small blocks (the digits' 1,797²).
+_THREAD_MIN_ENTRIES = 2**22
+
+
+def _smallest_keys(K: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` smallest entries of each row of ``K``, in increasing order.
+
+    For keys that are unique within a row (``value * n + column``) this is the
+    whole tie rule: no two entries compare equal. ``K`` is reordered in place.
+    Large blocks are cut into row chunks selected in threads (numpy releases
+    the GIL); each row's result depends only on that row, so the output is the
+    same for any number of threads.
+    """
+
+    def smallest(chunk):
+        if k < chunk.shape[1]:
+            chunk.partition(k - 1, axis=1)
+        return np.sort(chunk[:, :k], axis=1)
+
+    n_threads = min(_n_threads(), max(1, K.size // _THREAD_MIN_ENTRIES))
+    if n_threads == 1:
+        return smallest(K)
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = np.linspace(0, len(K), n_threads + 1).astype(int).tolist()
+    chunks = [K[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    with ThreadPoolExecutor(n_threads) as pool:
+        return np.vstack(list(pool.map(smallest, chunks)))
+
+
 def _n_threads() -> int:
     import os
 

@@ -162,11 +162,15 @@ class CompareResult:
         return "\n".join(self.lines())
 
     def _repr_html_(self) -> str:
+        """The table, the verdict and the dot plot (inline styles, inline PNG)."""
         esc = html.escape
+        pad = "padding: 1px 8px; white-space: nowrap"
+        th = f'<th style="{pad}; text-align: left">'
+        td = f'<td style="{pad}; text-align: right"'
         head = (
-            "<tr><th>recipe</th><th>mean acc</th><th>± std</th>"
-            "<th>95 % interval</th>"
-            f"<th>vs {esc(self.baseline)} (paired)</th><th>fit+predict</th></tr>"
+            f"<tr>{th}recipe</th>{th}mean acc</th>{th}± std</th>"
+            f"{th}95 % interval</th>"
+            f"{th}vs {esc(self.baseline)} (paired)</th>{th}fit+predict</th></tr>"
         )
         best = self.best()
         body = []
@@ -177,14 +181,22 @@ class CompareResult:
             if row["recipe"] == best:
                 name = f"<b>{name}</b>"
             body.append(
-                f"<tr><td title='{esc(row['description'])}'>{name}</td>"
-                f"<td>{s.mean:.4f}</td><td>{s.std:.4f}</td>"
-                f"<td>{s.ci_low:.4f}–{s.ci_high:.4f}</td><td>{esc(vs)}</td>"
-                f"<td>{row['fit_seconds'] + row['predict_seconds']:.2f} s</td></tr>"
+                f'<tr><td style="{pad}" title="{esc(row["description"])}">{name}</td>'
+                f"{td}>{s.mean:.4f}</td>{td}>{s.std:.4f}</td>"
+                f"{td}>{s.ci_low:.4f}–{s.ci_high:.4f}</td>{td}>{esc(vs)}</td>"
+                f"{td}>{row['fit_seconds'] + row['predict_seconds']:.2f} s</td></tr>"
             )
+        from digitlab.plots import plot_compare, png_img_tag
+
+        picture = png_img_tag(
+            plot_compare, self, alt="mean accuracy of each recipe with its interval"
+        )
         return (
-            f"<p>{esc(self.header())}</p><table>{head}{''.join(body)}</table>"
-            f"<p>{esc(self.best_line())}</p>"
+            '<div style="font-family: system-ui, sans-serif; font-size: 13px">'
+            f'<p style="margin: 4px 0">{esc(self.header())}</p>'
+            f'<table style="border-collapse: collapse">{head}{"".join(body)}</table>'
+            f'<p style="margin: 4px 0">{esc(self.best_line())}</p>'
+            f'<div style="max-width: 680px">{picture}</div></div>'
         )
 
     def to_dict(self) -> dict:
@@ -246,7 +258,15 @@ class CompareResult:
     def plot(self, ax=None):
         """Dot plot: each recipe's mean accuracy with its 95 % interval.
 
-        Returns the matplotlib axes.
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Draw here; by default on a new pyplot figure (shown inline in a
+            notebook, saved by ``plt.savefig``).
+
+        Returns
+        -------
+        matplotlib Axes
         """
         from digitlab.plots import plot_compare
 

@@ -16,7 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from digitlab.errors import DigitlabError, DigitlabNotice, os_error_sentence, os_errors
+from digitlab.errors import (
+    DigitlabError,
+    notice,
+    os_error_sentence,
+    os_errors,
+    plural,
+)
 from digitlab.files import regular_file
 
 __all__ = [
@@ -716,8 +722,6 @@ def load_folder(
     skip_bad : bool
         Skip unreadable pictures with a notice instead of stopping.
     """
-    import warnings
-
     folder = Path(folder)
     name = str(folder)
     subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and p.name[0] != ".")
@@ -764,11 +768,7 @@ def load_folder(
             labels.append(sub.name)
     if skipped:
         shown = ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else "")
-        warnings.warn(
-            f"Skipped {len(skipped)} unreadable picture(s): {shown}",
-            DigitlabNotice,
-            stacklevel=2,
-        )
+        notice(f"Skipped {plural(len(skipped), 'unreadable picture')}: {shown}.")
     if not rows:
         raise DigitlabError(f"No readable pictures in {name!r}.")
     images = np.stack(rows).astype(np.float64)
@@ -803,8 +803,6 @@ def _picture_preparer(pipeline: str):
 
 def _finish(X, y, *, images, source, description, pipeline) -> Dataset:
     """Checks every loader shares: at least two classes; duplicate rows noticed."""
-    import warnings
-
     y = np.asarray(y)
     if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
         r = int(np.flatnonzero(~np.isfinite(y))[0])
@@ -828,12 +826,11 @@ def _finish(X, y, *, images, source, description, pipeline) -> Dataset:
     if len(repeats):
         r = int(repeats[0])
         original = int(first[inverse.ravel()[r]])
-        warnings.warn(
-            f"{source} has {len(repeats)} duplicate row(s) (first: row {r} repeats row "
-            f"{original}); they can land on both sides of a split and make test "
-            "scores optimistic.",
-            DigitlabNotice,
-            stacklevel=3,
+        they = "it can" if len(repeats) == 1 else "they can"
+        notice(
+            f"{source} has {plural(len(repeats), 'duplicate row')} (first: row {r} "
+            f"repeats row {original}); {they} land on both sides of a split and make "
+            "test scores optimistic."
         )
     return Dataset(
         X=X,
@@ -880,6 +877,17 @@ def load_data(
     spec = "digits" if spec in ("", None) else spec
     if str(spec) == "digits":
         return load_digits()
+    dataset = _read_path(spec, labels, pipeline, skip_bad)
+    # How it was read, so a recorded run's command line reads it the same way
+    # (digitlab.recording.data_argv).
+    options = {"labels": labels, "pipeline": pipeline, "skip_bad": skip_bad}
+    dataset.meta["load_options"] = {
+        k: v for k, v in options.items() if v is not None and v is not False
+    }
+    return dataset
+
+
+def _read_path(spec, labels, pipeline, skip_bad) -> Dataset:
     path = Path(spec)
     if not path.exists():
         raise DigitlabError(

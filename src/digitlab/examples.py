@@ -16,13 +16,12 @@ import os
 import re
 import tempfile
 import threading
-import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from digitlab.errors import DigitlabError, DigitlabNotice
+from digitlab.errors import DigitlabError, notice, plural
 
 __all__ = [
     "check_label",
@@ -115,13 +114,11 @@ def learner(model):
     (the ``knn`` and ``knn-distance`` recipes). Other models cannot learn a
     row without being fitted again, and are refused with a sentence.
     """
-    from digitlab.model import KNN
+    from digitlab.explain import _voting_knn
 
-    if isinstance(model, KNN):
-        return model
-    estimator = getattr(model, "estimator_", None)
-    if isinstance(estimator, KNN) and hasattr(model, "_fit_X"):
-        return estimator
+    knn = _voting_knn(model)
+    if knn is not None:
+        return knn
     name = getattr(model, "recipe", None) or type(model).__name__
     raise DigitlabError(
         f"The model {name!r} does not decide by its nearest training digits, so it "
@@ -285,12 +282,10 @@ def load_examples(folder, *, pipeline="uci8x8", classes=None, missing_ok=False):
             labels.append(label)
             paths.append(str(file))
     if skipped:
-        warnings.warn(
-            f"Skipped {len(skipped)} unreadable example picture(s): "
+        notice(
+            f"Skipped {plural(len(skipped), 'unreadable example picture')}: "
             + "; ".join(skipped[:5])
-            + (" ..." if len(skipped) > 5 else ""),
-            DigitlabNotice,
-            stacklevel=2,
+            + (" ..." if len(skipped) > 5 else ".")
         )
     if not rows and not missing_ok:
         raise DigitlabError(

@@ -76,7 +76,7 @@ def _lesson_accuracy(model) -> tuple[float, str, int]:
     if recipe is not None:
         result = train(recipe=recipe)
     else:
-        result = train(k=model.k, weights=model.weights, metric=model.metric)
+        result = train(k=model.n_neighbors_, weights=model.weights, metric=model.metric)
     note = (
         f"The same settings fitted on the lesson's 80/20 split (seed 0) get "
         f"{result.n_correct} of {result.split.n_test} test digits right; the "
@@ -100,7 +100,8 @@ def describe_model(model) -> dict:
         description = get_recipe(recipe).description
     else:
         description = (
-            f"k-nearest neighbors, k={model.k}, {model.weights} votes, {model.metric}"
+            f"k-nearest neighbors, k={model.n_neighbors_}, {model.weights} votes, "
+            f"{model.metric}"
         )
     accuracy = meta.get("accuracy")
     note = None
@@ -115,13 +116,18 @@ def describe_model(model) -> dict:
         "recipe": recipe,
         "description": description,
         "estimator": type(model).__name__,
-        "k": None if knn is None else int(knn.k),
+        "k": None if knn is None else int(knn.n_neighbors_),
         "weights": None if knn is None else knn.weights,
         "metric": None if knn is None else knn.metric,
         "pipeline": str(getattr(model, "pipeline", None) or "uci8x8"),
         "classes": [str(c) for c in model.classes_],
         "n_train": n_train,
         "n_examples": _n_examples(model),
+        # Rows the examples added (each with its copies), and whether it learns.
+        "n_example_rows": (
+            n_train - int(getattr(knn, "_n_fitted", n_train)) if knn is not None else 0
+        ),
+        "learns_examples": knn is not None,
         "accuracy": None if accuracy is None else float(accuracy),
         "accuracy_note": note,
         "n_test": meta.get("n_test"),

@@ -507,9 +507,28 @@ class MistakesResult:
         return head + "\n".join(self.lines(max_examples=10))
 
     def _repr_html_(self) -> str:
-        from digitlab.report import render_fragment
+        from digitlab.report import render_notebook
 
-        return render_fragment(self, max_examples=20)
+        return render_notebook(self, max_examples=20)
+
+    def plot(self, ax=None, *, normalize: str | None = None):
+        """The confusion matrix as a heat map (:func:`digitlab.plots.plot_confusion`).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Draw here; by default on a new pyplot figure (shown inline in a
+            notebook, saved by ``plt.savefig``).
+        normalize : {None, "true", "pred"}
+            Counts, or rates per true label or per predicted label.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from digitlab.plots import plot_confusion
+
+        return plot_confusion(self, ax=ax, normalize=normalize)
 
     def to_html(self, path, *, force: bool = False, normalize: str | None = None):
         """Write the self-contained HTML report (see :mod:`digitlab.report`).
@@ -657,7 +676,11 @@ def mistakes(
         )
     examples: list[Mistake] = []
     if len(wrong):
-        k = int(getattr(model, "k", None) or model.n_neighbors)
+        k = int(
+            getattr(model, "n_neighbors_", None)
+            or getattr(model, "k", None)
+            or model.n_neighbors
+        )
         # One extra neighbor shows whether the k-th place was an exact tie.
         dist, ind = model.kneighbors(X_test[wrong], n_neighbors=min(k + 1, len(fit_X)))
         proba = np.asarray(model.predict_proba(X_test[wrong]))

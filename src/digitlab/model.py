@@ -8,14 +8,12 @@ loading it (pickle-free model files) is :mod:`digitlab.modelfile`'s job.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from digitlab.errors import DigitlabError, DigitlabNotice
+from digitlab.errors import DigitlabError, notice, plural
 from digitlab.neighbors import (
     FitRows,
     check_metric,
@@ -27,21 +25,30 @@ from digitlab.neighbors import (
 __all__ = ["KNN"]
 
 
-def flatten_images(X, *, what: str = "X"):
+def flatten_images(X, *, what: str = "X", known_shape=None):
     """Turn a stack of pictures (n, h, w) into flat rows (n, h*w), with a notice.
 
     This is the lesson's classic mistake: ``digits.images`` (n, 8, 8) where
     ``digits.data`` (n, 64) was meant. Other shapes are left for validation.
+
+    Parameters
+    ----------
+    X : array-like
+    what : str
+        The argument's name, for the notice.
+    known_shape : tuple of int, optional
+        The picture shape the caller was already told about (a model fitted on
+        pictures): pictures of this shape are flattened without a second notice.
     """
     if isinstance(X, np.ndarray) and X.ndim == 3:
         n, h, w = X.shape
-        warnings.warn(
-            f"{what} holds {n} pictures of {h}×{w} (shape {X.shape}); flattened "
-            f"them to rows of {h * w} numbers (shape ({n}, {h * w})), the layout of "
-            "digits.data.",
-            DigitlabNotice,
-            stacklevel=3,
-        )
+        if known_shape is None or tuple(known_shape) != (h, w):
+            rows = "it to a row" if n == 1 else "them to rows"
+            notice(
+                f"{what} holds {plural(n, 'picture')} of {h}×{w} pixels (shape "
+                f"{X.shape}), not rows of numbers; digitlab flattened {rows} of "
+                f"{h * w} numbers, the layout of digits.data."
+            )
         return X.reshape(n, h * w)
     if isinstance(X, np.ndarray) and X.ndim not in (2,):
         expected = "a 2D array of shape (n_samples, n_features), like digits.data"
@@ -80,6 +87,12 @@ class KNN(ClassifierMixin, BaseEstimator):
     ----------
     k : int, default=5
         How many nearest training digits vote.
+    n_neighbors : int or None, default=None
+        scikit-learn's name for ``k`` (the lesson's ``KNeighborsClassifier(
+        n_neighbors=3)``): when given, it is the number of neighbors and ``k`` is
+        not used. Both are stored as given, so ``get_params``, ``set_params`` and
+        ``clone`` keep exactly what was written; giving both with different
+        values (other than the default ``k=5``) is an error.
     weights : {"uniform", "distance"}, default="uniform"
         ``uniform``: one vote each; ``distance``: votes weighted by 1/distance.
     metric : {"euclidean", "manhattan", "cosine"}, default="euclidean"
@@ -92,6 +105,9 @@ class KNN(ClassifierMixin, BaseEstimator):
     classes_ : ndarray
         The labels seen in ``fit``, sorted.
     n_features_in_ : int
+    n_neighbors_ : int
+        The number of neighbors that vote, as fitted: ``n_neighbors`` when given,
+        else ``k``.
 
     Notes
     -----
@@ -105,10 +121,21 @@ class KNN(ClassifierMixin, BaseEstimator):
     >>> model = digitlab.KNN(k=5).fit(split.X_train, split.y_train)
     >>> float(model.score(split.X_test, split.y_test))
     0.975
+    >>> digitlab.KNN(n_neighbors=3).fit(split.X_train, split.y_train).n_neighbors_
+    3
     """
 
-    def __init__(self, k=5, *, weights="uniform", metric="euclidean", pipeline=None):
+    def __init__(
+        self,
+        k=5,
+        *,
+        n_neighbors=None,
+        weights="uniform",
+        metric="euclidean",
+        pipeline=None,
+    ):
         self.k = k
+        self.n_neighbors = n_neighbors
         self.weights = weights
         self.metric = metric
         self.pipeline = pipeline
@@ -119,15 +146,20 @@ class KNN(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Flat rows; a stack of pictures (n, h, w) is flattened with a notice.
+            Flat rows; a stack of pictures (n, h, w) is flattened with a notice
+            (pictures of the same size given to ``predict`` or ``score`` later are
+            flattened without another one).
         y : array-like of shape (n_samples,)
 
         Returns
         -------
         self : KNN
         """
+        picture_shape = (
+            X.shape[1:] if isinstance(X, np.ndarray) and X.ndim == 3 else None
+        )
         X = flatten_images(X)
-        self._check_params()
+        k = self._check_params()
         n_x, n_y = _n_rows(X), _n_rows(y)
         if n_x is not None and n_y is not None and n_x != n_y:
             raise DigitlabError(
@@ -145,11 +177,14 @@ class KNN(ClassifierMixin, BaseEstimator):
                 f"y holds only 1 class ({self.classes_[0]!r}); a classifier needs "
                 "examples of at least 2 classes."
             )
-        if self.k > X.shape[0]:
+        if k > X.shape[0]:
+            name = "k" if self.n_neighbors is None else "n_neighbors"
             raise DigitlabError(
-                f"k={self.k} is larger than the {X.shape[0]} training rows; choose "
-                f"k between 1 and {X.shape[0]}."
+                f"{name}={k} is larger than the {X.shape[0]} training rows; choose "
+                f"{name} between 1 and {X.shape[0]}."
             )
+        self.n_neighbors_ = k
+        self._picture_shape = picture_shape
         self._fit_X = X
         # What every ranking derives from the training rows, kept for all queries.
         self._fit_rows = FitRows(X)
@@ -194,7 +229,10 @@ class KNN(ClassifierMixin, BaseEstimator):
         (1, [4])
         """
         check_is_fitted(self)
-        X = flatten_images(np.asarray(X, dtype=np.float64))
+        X = flatten_images(
+            np.asarray(X, dtype=np.float64),
+            known_shape=getattr(self, "_picture_shape", None),
+        )
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise DigitlabError(
                 f"The examples are rows of {X.shape[-1]} numbers but the model's "
@@ -238,17 +276,34 @@ class KNN(ClassifierMixin, BaseEstimator):
         rows = getattr(self, "_fit_rows", None)
         return rows if rows is not None and rows.X is self._fit_X else self._fit_X
 
-    def _check_params(self) -> None:
-        if (
-            isinstance(self.k, bool)
-            or not isinstance(self.k, (int, np.integer))
-            or self.k < 1
-        ):
+    def _check_params(self) -> int:
+        """Check the parameters; return the number of neighbors that vote."""
+        for name in ("k", "n_neighbors"):
+            value = getattr(self, name)
+            if name == "n_neighbors" and value is None:
+                continue
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, np.integer))
+                or value < 1
+            ):
+                raise DigitlabError(
+                    f"{name} must be a whole number of at least 1, got {value!r}."
+                )
+        if self.n_neighbors is not None and self.k not in (5, self.n_neighbors):
             raise DigitlabError(
-                f"k must be a whole number of at least 1, got {self.k!r}."
+                f"Got k={self.k} and n_neighbors={self.n_neighbors}; they are two "
+                "names for one number (n_neighbors is scikit-learn's), so give only "
+                "one of them."
             )
         check_weights(self.weights)
         check_metric(self.metric)
+        return int(self.k if self.n_neighbors is None else self.n_neighbors)
+
+    def _k(self) -> int:
+        # Read at query time, as scikit-learn's KNeighborsClassifier does, so
+        # set_params(k=...) on a fitted model takes effect at once.
+        return self.k if self.n_neighbors is None else self.n_neighbors
 
     def _validate_X(self, X):
         if (
@@ -266,7 +321,7 @@ class KNN(ClassifierMixin, BaseEstimator):
             _check_finite(X)
             return X
         check_is_fitted(self)
-        X = flatten_images(X)
+        X = flatten_images(X, known_shape=getattr(self, "_picture_shape", None))
         X = validate_data(
             self, X, dtype=np.float64, reset=False, ensure_all_finite=False
         )
@@ -286,7 +341,7 @@ class KNN(ClassifierMixin, BaseEstimator):
         indices : ndarray of shape (n_queries, n_neighbors)
             Row numbers into the training data.
         """
-        k = self.k if n_neighbors is None else n_neighbors
+        k = self._k() if n_neighbors is None else n_neighbors
         if X is None:
             check_is_fitted(self)
             dist, ind = kneighbors(
@@ -299,7 +354,7 @@ class KNN(ClassifierMixin, BaseEstimator):
 
     def _votes(self, X):
         X = self._validate_X(X)
-        dist, ind = kneighbors(self._search_rows(), X, self.k, metric=self.metric)
+        dist, ind = kneighbors(self._search_rows(), X, self._k(), metric=self.metric)
         return vote(self._y[ind], dist, len(self.classes_), self.weights)
 
     def predict_proba(self, X):

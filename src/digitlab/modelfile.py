@@ -53,6 +53,16 @@ def _plain_labels(labels: np.ndarray) -> np.ndarray:
     return labels
 
 
+def _params(model, estimator: str) -> dict:
+    params = model.get_params()
+    if estimator == "KNN":
+        # One name in the file, whichever was used: the file stays readable by
+        # every digitlab that reads format 1 (they know ``k`` only).
+        params["k"] = int(model._k())
+        params.pop("n_neighbors", None)
+    return params
+
+
 def save_model(model, path, *, force: bool = False, metadata=None) -> Path:
     """Write a fitted model to a pickle-free ``.npz`` model file.
 
@@ -67,6 +77,8 @@ def save_model(model, path, *, force: bool = False, metadata=None) -> Path:
         Overwrite an existing file. Without it an existing file is never touched.
     metadata : dict, optional
         Extra JSON-able facts to keep (data name, accuracy on the test split...).
+        A KNN's number of neighbors is written as ``k`` whichever name set it
+        (``KNN(n_neighbors=3)`` loads as ``KNN(k=3)``).
 
     Returns
     -------
@@ -91,7 +103,7 @@ def save_model(model, path, *, force: bool = False, metadata=None) -> Path:
         "format_version": _ESTIMATOR_VERSIONS[estimator],
         "digitlab_version": __version__,
         "estimator": estimator,
-        "params": model.get_params(),
+        "params": _params(model, estimator),
         "classes": [c.item() if hasattr(c, "item") else c for c in model.classes_],
         "pipeline": model.pipeline,
         "metadata": metadata or {},

@@ -52,6 +52,7 @@ from digitlab._ranking import (
     _select_threaded,
     _Settings,
     _settings,
+    _smallest_keys,
 )
 from digitlab.errors import DigitlabError
 
@@ -124,6 +125,10 @@ def check_backend(backend: str) -> str:
 
 
 DEFAULT_BLOCK_BYTES = 256 * 2**20
+# A diagonal block of the leave-one-out ranking is multiplied as X @ X.T (half
+# the products, then a copy) only with this many features or more: measured on
+# the digits (64 features) the plain product is faster, on MNIST (784) the half.
+_SYRK_MIN_FEATURES = 128
 # One or a few query rows against many small integer rows (a web request
 # against the 16,173 rows of the default model) are ranked from lower bounds
 # in a few principal directions first: see _pruned.
@@ -370,10 +375,73 @@ def _symmetric_exact(X: np.ndarray, k: int, block_bytes: int):
     Each row keeps its k best per block (the tie rule inside the block), and
     the union of those holds its k best overall, since fewer rows precede a
     winner inside its block than in the whole.
+
+    Row ``i`` ranks ``D_ij = |x_j|² - 2 x_i·x_j`` (``|x_i|²`` is the same along
+    the row), an exact integer in ``[-2L, L]`` with ``L`` the largest ``|x|²``.
+    Where ``(D_ij + 2L) * n + j`` fits an exact integer type, that one key per
+    entry orders by distance and, on equal distance, by row number: selecting
+    the k smallest keys (a partition, then a sort of k) is the whole ranking,
+    with the tie rule, and needs no second pass over the candidates.
     """
     n = len(X)
     sq = np.einsum("ij,ij->i", X, X)
-    # A square block holds the product, two distance blocks and selection work.
+    largest = int(sq.max(initial=0))
+    n_keys = (3 * largest + 2) * n  # the keys, and the diagonal's key above them
+    if n_keys >= 2**53:
+        return _symmetric_by_value(X, sq, k, block_bytes)
+    if _products_below(_EXACT_LIMIT_32, _fit_rows(X), X):
+        # Every product and partial sum is an integer below 2**24: exact in
+        # float32 too, at twice the speed; the keys are then made as integers.
+        rows = X.astype(np.float32)
+        key_type = np.int32 if n_keys < 2**31 else np.int64
+    else:
+        rows, key_type = X, np.float64
+    # key_ij = column_key_j - 2n·(x_i·x_j), with column_key_j = (|x_j|² + 2L)·n + j.
+    column_key = ((sq + 2 * largest) * n + np.arange(n)).astype(key_type)
+    factor = key_type(-2 * n)
+    outside = key_type(n_keys - n)
+
+    def keys_of(P, columns, in_place):
+        # One pass converts and scales (into P itself when it is the key type and
+        # no longer needed), one adds the columns' part.
+        reuse = in_place and P.dtype == key_type
+        K = P if reuse else np.empty(P.shape, dtype=key_type)  # C order, also P.T
+        np.multiply(P, factor, out=K, dtype=key_type, casting="unsafe")
+        K += columns
+        return K
+
+    side = int(max(64, min(n, np.sqrt(block_bytes / (8 * 5)))))
+    edges = list(range(0, n, side)) + [n]
+    spans = list(zip(edges[:-1], edges[1:], strict=True))
+    found: list[list] = [[] for _ in spans]
+    for a, (i0, i1) in enumerate(spans):
+        for b in range(a, len(spans)):
+            j0, j1 = spans[b]
+            other = rows[j0:j1]
+            if a == b and rows.shape[1] < _SYRK_MIN_FEATURES:
+                # numpy computes X @ X.T as half a product plus a transposed copy
+                # of it; with few features the copy costs more than it saves.
+                other = other.copy()
+            P = rows[i0:i1] @ other.T  # exact integers
+            if a != b:
+                # J's rows against I's first: the keys of I's rows reuse P's memory.
+                K = keys_of(P.T, column_key[i0:i1], in_place=False)
+                found[b].append(_smallest_keys(K, min(k, i1 - i0)))
+            K = keys_of(P, column_key[j0:j1], in_place=True)
+            if a == b:
+                np.fill_diagonal(K, outside)
+            found[a].append(_smallest_keys(K, min(k, j1 - j0)))
+    keys = np.empty((n, k), dtype=np.int64)
+    for a, (i0, i1) in enumerate(spans):
+        merged = found[a][0] if len(found[a]) == 1 else np.hstack(found[a])
+        keys[i0:i1] = _smallest_keys(merged, k) if len(found[a]) > 1 else merged
+    values, columns = np.divmod(keys, n)
+    return (values - 2 * largest + sq[:, None]).astype(np.float64), columns
+
+
+def _symmetric_by_value(X: np.ndarray, sq: np.ndarray, k: int, block_bytes: int):
+    """:func:`_symmetric_exact` for integers too large for one key per entry."""
+    n = len(X)
     side = int(max(64, min(n, np.sqrt(block_bytes / (8 * 5)))))
     edges = list(range(0, n, side)) + [n]
     spans = list(zip(edges[:-1], edges[1:], strict=True))

@@ -1,19 +1,26 @@
 """matplotlib figures of digitlab results.
 
-Conventions every plot function here follows:
+Conventions every plot function here follows (those of matplotlib and seaborn):
 
 * matplotlib is imported inside the function (through :func:`_matplotlib`), so
   ``import digitlab`` never pays for it, and a missing matplotlib gives an error
   that names what to install;
-* ``ax=None`` draws on a new figure with its own Agg canvas (no pyplot, no global
-  backend switch, so it works headless and in threads); a given ``ax`` is drawn on;
-  either way the axes are returned;
+* ``ax=None`` draws on a new figure made through pyplot (``plt.figure()``), so
+  the picture shows inline in a notebook, appears with ``plt.show()`` and is what
+  ``plt.savefig`` writes; a given ``ax`` is drawn on; a single-panel plot returns
+  its Axes, the two-panel :func:`plot_sweep` a NumPy array of its two Axes (as
+  pandas does for several panels; the figure is ``axes[0].figure``);
+* :func:`render_png` draws the same pictures off screen, on figures pyplot never
+  sees (no display, no open figures, safe in threads): what the CLI's ``--plot``
+  files and the notebook views of results are made of;
 * :func:`save_figure` writes a figure to a file, never over an existing one
   without ``force``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import io
 
 import numpy as np
@@ -26,9 +33,14 @@ __all__ = [
     "plot_sweep",
     "plot_sweep_curves",
     "plot_sweep_heatmap",
+    "png_img_tag",
+    "render_png",
     "save_figure",
     "sweep_png",
 ]
+
+# While set, new figures are plain Agg figures that pyplot does not manage.
+_OFF_SCREEN = contextvars.ContextVar("digitlab_plots_off_screen", default=False)
 
 
 def _matplotlib():
@@ -38,20 +50,102 @@ def _matplotlib():
         raise DigitlabError(
             "Plotting needs matplotlib; install it with `pip install matplotlib`."
         ) from None
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    import matplotlib.figure
 
-    return Figure, FigureCanvasAgg
+    return matplotlib.figure.Figure
+
+
+def _new_figure(figsize):
+    """A new figure: through pyplot, or off screen inside :func:`off_screen`."""
+    Figure = _matplotlib()
+    if _OFF_SCREEN.get():
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        fig = Figure(figsize=figsize, layout="constrained")
+        FigureCanvasAgg(fig)
+        return fig
+    import matplotlib.pyplot as plt
+
+    return plt.figure(figsize=figsize, layout="constrained")
 
 
 def _new_axes(ax, figsize=(5.0, 4.5)):
-    """``ax`` itself, or the axes of a new figure drawn by the Agg backend."""
+    """``ax`` itself, or the axes of a new figure (see :func:`_new_figure`)."""
     if ax is not None:
         return ax
-    Figure, FigureCanvasAgg = _matplotlib()
-    fig = Figure(figsize=figsize, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig.add_subplot()
+    return _new_figure(figsize).add_subplot()
+
+
+@contextlib.contextmanager
+def off_screen():
+    """Inside this block, plots with ``ax=None`` draw on figures pyplot never sees.
+
+    For writing files and notebook views: nothing is shown, no pyplot figure is
+    left open, no display or GUI backend is needed.
+    """
+    token = _OFF_SCREEN.set(True)
+    try:
+        yield
+    finally:
+        _OFF_SCREEN.reset(token)
+
+
+def render_png(plot, *args, dpi: int = 120, **kwargs) -> bytes:
+    """Call ``plot(*args, **kwargs)`` off screen and return the picture as PNG bytes.
+
+    Parameters
+    ----------
+    plot : callable
+        A plot function of this module (or a result's ``plot`` method); it must
+        draw on a new figure (no ``ax``) and return its Axes or array of Axes.
+    *args, **kwargs
+        Passed to ``plot``.
+    dpi : int
+        Dots per inch of the PNG.
+
+    Returns
+    -------
+    bytes
+        The PNG file's bytes (the same result gives the same bytes).
+
+    Examples
+    --------
+    >>> import digitlab
+    >>> from digitlab.plots import plot_confusion, render_png
+    >>> render_png(plot_confusion, digitlab.mistakes_on_split())[:4]
+    b'\\x89PNG'
+    """
+    with off_screen():
+        drawn = plot(*args, **kwargs)
+    return _png(_figure_of(drawn), dpi)
+
+
+def png_img_tag(plot, *args, alt: str, dpi: int = 90, **kwargs) -> str:
+    """An ``<img>`` holding :func:`render_png`'s picture as a base64 data URI.
+
+    For the notebook views of results: the picture travels inside the HTML, so
+    it shows wherever the HTML does (JupyterLab, Colab, VS Code, nbconvert).
+    """
+    import base64
+    from html import escape
+
+    data = base64.b64encode(render_png(plot, *args, dpi=dpi, **kwargs)).decode()
+    return (
+        f'<img src="data:image/png;base64,{data}" alt="{escape(alt)}" '
+        'style="max-width: 100%; height: auto">'
+    )
+
+
+def _figure_of(drawn):
+    if isinstance(drawn, (list, tuple, np.ndarray)):
+        drawn = np.ravel(drawn)[0]
+    return getattr(drawn, "figure", drawn)
+
+
+def _png(figure, dpi) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
 
 
 def save_figure(figure, path, *, force: bool = False, dpi: int = 120):
@@ -59,7 +153,8 @@ def save_figure(figure, path, *, force: bool = False, dpi: int = 120):
 
     Parameters
     ----------
-    figure : matplotlib Figure or Axes
+    figure : matplotlib Figure, Axes or array of Axes
+        What a plot function returned, or its figure.
     path : str or Path
     force : bool
         Overwrite an existing file; without it an existing file is kept.
@@ -71,10 +166,7 @@ def save_figure(figure, path, *, force: bool = False, dpi: int = 120):
     from digitlab.files import check_target, write_bytes
 
     check_target(path, force=force)
-    figure = getattr(figure, "figure", figure)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    return write_bytes(path, buffer.getvalue(), force=force)
+    return write_bytes(path, _png(_figure_of(figure), dpi), force=force)
 
 
 def plot_confusion(result, ax=None, *, normalize: str | None = None, cmap="Blues"):
@@ -85,7 +177,7 @@ def plot_confusion(result, ax=None, *, normalize: str | None = None, cmap="Blues
     result : MistakesResult
         What :func:`digitlab.mistakes` returned.
     ax : matplotlib Axes, optional
-        Draw here; by default on a new figure.
+        Draw here; by default on a new pyplot figure.
     normalize : {None, "true", "pred"}
         Show counts, or rates per true label (rows) or per predicted label.
     cmap : str
@@ -130,7 +222,7 @@ def plot_compare(result, ax=None):
     result : CompareResult
         What :func:`digitlab.compare` returned.
     ax : matplotlib Axes, optional
-        Draw here; by default on a new figure.
+        Draw here; by default on a new pyplot figure.
 
     Returns
     -------
@@ -174,6 +266,7 @@ def plot_sweep_heatmap(result, ax=None):
     ----------
     result : digitlab.sweep.SweepResult
     ax : matplotlib Axes, optional
+        Draw here; by default on a new pyplot figure.
 
     Returns
     -------
@@ -234,6 +327,12 @@ def plot_sweep_curves(result, ax=None):
     The band is the split-to-split spread: where bands overlap, a single split
     can rank the settings either way.
 
+    Parameters
+    ----------
+    result : digitlab.sweep.SweepResult
+    ax : matplotlib Axes, optional
+        Draw here; by default on a new pyplot figure.
+
     Returns
     -------
     matplotlib Axes
@@ -275,17 +374,17 @@ def plot_sweep(result, ax=None):
     ----------
     result : digitlab.sweep.SweepResult
     ax : None, one Axes, or a pair of Axes
-        ``None``: a new figure with both panels. One Axes: only the curves, on it.
-        A pair: heatmap on the first, curves on the second.
+        ``None``: a new pyplot figure with both panels. One Axes: only the curves,
+        on it. A pair: heatmap on the first, curves on the second.
 
     Returns
     -------
-    The axes drawn on (a pair, or the one given).
+    ndarray of two Axes, or Axes
+        With ``ax=None`` a NumPy array of the two new Axes (heatmap, curves; the
+        figure is ``axes[0].figure``); otherwise what was given.
     """
     if ax is None:
-        Figure, FigureCanvasAgg = _matplotlib()
-        fig = Figure(figsize=(10.5, 8.0), layout="constrained")
-        FigureCanvasAgg(fig)
+        fig = _new_figure((10.5, 8.0))
         ax = fig.subplots(2, 1, height_ratios=[1, 1.25])
     if isinstance(ax, (list, tuple, np.ndarray)):
         if len(ax) != 2:
@@ -299,10 +398,12 @@ def plot_sweep(result, ax=None):
     return plot_sweep_curves(result, ax=ax)
 
 
-def sweep_png(result) -> bytes:
-    """``digitlab sweep --plot``: both panels as PNG bytes."""
+def _titled_sweep(result):
     axes = plot_sweep(result)
     axes[0].figure.suptitle(result.grid_line(), fontsize=10)
-    buffer = io.BytesIO()
-    axes[0].figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
-    return buffer.getvalue()
+    return axes
+
+
+def sweep_png(result) -> bytes:
+    """``digitlab sweep --plot``: both panels, titled with the grid, as PNG bytes."""
+    return render_png(_titled_sweep, result, dpi=110)

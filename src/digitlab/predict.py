@@ -246,10 +246,20 @@ def _number(v: float):
 
 @dataclass
 class PicturePredictions:
-    """Predictions for several pictures, and the files that could not be read."""
+    """Predictions for several pictures, and the files that could not be read.
+
+    ``model``, ``model_path``, ``k`` and ``paths`` say how they were made (what
+    :func:`digitlab.runs.record` keeps): the model that voted, the file it was
+    read from (None for a model built in memory), the ``k`` asked for (None: the
+    model's own) and the files and folders given.
+    """
 
     results: list[PicturePrediction]
     failures: list[tuple[str, str]]
+    model: object = field(default=None, repr=False, compare=False)
+    model_path: str | None = None
+    k: int | None = None
+    paths: list = field(default_factory=list)
 
     def lines(self, show: bool = False) -> list[str]:
         """One line per picture: file, digit, votes; with ``show`` the grids too."""
@@ -322,15 +332,16 @@ def collect_pictures(paths) -> tuple[list[Path], list[tuple[str, str]]]:
     return files, failures
 
 
-def predict_files(paths, model: KNN | None = None, *, k: int | None = None):
+def predict_files(paths, model=None, *, k: int | None = None):
     """Predict the digit in each picture file; folders are read in full.
 
     Parameters
     ----------
     paths : iterable of str or Path
         Picture files and folders of pictures.
-    model : KNN, optional
-        A fitted model with a ``pipeline``; default :func:`default_model`.
+    model : KNN, RecipeModel, str or Path, optional
+        A fitted model with a ``pipeline``, or the path of a saved model
+        (``digitlab train --save``); default :func:`default_model`.
     k : int, optional
         How many neighbors vote (default: the model's own ``k``).
 
@@ -340,7 +351,13 @@ def predict_files(paths, model: KNN | None = None, *, k: int | None = None):
         ``results`` in the order given (folders sorted by name) and
         ``failures``: one ``(file, message)`` per file that could not be read.
     """
+    paths, model_path, requested_k = list(paths), None, k
+    if isinstance(model, (str, Path)):
+        from digitlab.modelfile import load_model
+
+        model_path, model = str(model), load_model(model)
     model = default_model() if model is None else model
+    given_model = model
     if model.pipeline is None:
         model.prepare_pictures([])  # raises the explanation
     neighbors = isinstance(model, KNN)  # else a recipe model: no neighbor votes
@@ -406,7 +423,14 @@ def predict_files(paths, model: KNN | None = None, *, k: int | None = None):
                     ),
                 )
             )
-    return PicturePredictions(results=results, failures=failures)
+    return PicturePredictions(
+        results=results,
+        failures=failures,
+        model=given_model,
+        model_path=model_path,
+        k=requested_k,
+        paths=[str(p) for p in paths],
+    )
 
 
 def input_picture(predictions: PicturePredictions, cell: int = 16):

@@ -14,7 +14,13 @@ from html import escape
 
 import numpy as np
 
-__all__ = ["png_data_uri", "render_fragment", "render_report", "write_report"]
+__all__ = [
+    "png_data_uri",
+    "render_fragment",
+    "render_notebook",
+    "render_report",
+    "write_report",
+]
 
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 70rem;
@@ -41,12 +47,19 @@ ol.neighbors .same { color: #1e7b34; } ol.neighbors .other { color: #c0392b; }
 """
 
 
-def png_data_uri(image, vmax: float) -> str:
-    """A grayscale picture as a ``data:image/png`` URI: dark ink on white."""
+def png_data_uri(image, vmax: float, *, scale: int = 1) -> str:
+    """A grayscale picture as a ``data:image/png`` URI: dark ink on white.
+
+    ``scale`` enlarges every pixel to a ``scale`` × ``scale`` block, so the picture
+    stays sharp at that size without CSS (notebook sanitizers drop
+    ``image-rendering``).
+    """
     from PIL import Image
 
     scaled = np.clip(np.asarray(image, dtype=np.float64) / (vmax or 1.0), 0, 1)
     pixels = np.round(255 * (1 - scaled)).astype(np.uint8)
+    if scale > 1:
+        pixels = np.kron(pixels, np.ones((scale, scale), dtype=np.uint8))
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
@@ -208,6 +221,177 @@ def render_fragment(result, *, normalize=None, max_examples=None) -> str:
         "</div>",
     ]
     return "".join(parts)
+
+
+# -- the notebook view: every style inline ------------------------------------------
+#
+# Notebook front ends (JupyterLab, Colab, VS Code, nbconvert) drop <style> blocks
+# and classes from untrusted output, and JupyterLab keeps only a list of CSS
+# properties in style="..." (no image-rendering): so every rule is inline, the
+# layout is flex boxes of <div>s (no lists to number) and the digit pictures are
+# enlarged in the PNG itself.
+
+_GREEN, _RED, _GREY = "#1e7b34", "#c0392b", "#555"
+_FONT = "font-family: system-ui, sans-serif; font-size: 13px; line-height: 1.35"
+
+
+def _inline_img(image, vmax, alt, scale) -> str:
+    if image is None:
+        return ""
+    height, width = np.asarray(image).shape[:2]
+    return (
+        f'<img src="{png_data_uri(image, vmax, scale=scale)}" alt="{escape(alt)}" '
+        f'width="{width * scale}" height="{height * scale}" '
+        'style="border: 1px solid #ccc; background: #fff; display: block">'
+    )
+
+
+def _pixel_scale(result, side: int) -> int:
+    """The whole-number enlargement that makes the pictures about ``side`` px."""
+    for m in result.examples:
+        if m.image is not None:
+            return max(1, round(side / max(np.asarray(m.image).shape)))
+    return 1
+
+
+def _inline_confusion(result) -> str:
+    names = [str(v) for v in result.labels]
+    rates = result.confusion_rates("true")
+    off = rates.copy()
+    np.fill_diagonal(off, 0)
+    off_top = off.max() or 1.0
+    cell = "width: 2.1em; height: 1.7em; text-align: center; padding: 0 2px"
+    head = "".join(
+        f'<th style="{cell}; color: {_GREY}; font-weight: normal">{escape(n)}</th>'
+        for n in names
+    )
+    rows = []
+    for i, name in enumerate(names):
+        cells = []
+        for j in range(len(names)):
+            count = int(result.confusion[i, j])
+            shade = rates[i, j] if i == j else off[i, j] / off_top
+            colour = f"; background: {_cell_color(shade, i == j)}" if count else ""
+            weight = "; font-weight: 600" if count and i != j else ""
+            title = f"true {names[i]}, predicted {names[j]}: {count}"
+            cells.append(
+                f'<td style="{cell}; border: 1px solid #fff{colour}{weight}" '
+                f'title="{escape(title)}">{count if count else ""}</td>'
+            )
+        rows.append(
+            f'<tr><th style="{cell}; color: {_GREY}; font-weight: normal">'
+            f"{escape(name)}</th>{''.join(cells)}</tr>"
+        )
+    return (
+        '<div><table style="border-collapse: collapse; margin: 0">'
+        f"<tr><th></th>{head}</tr>{''.join(rows)}</table>"
+        f'<div style="color: {_GREY}; margin-top: 4px">Rows: true label; columns: '
+        "predicted label; red: mistakes.</div></div>"
+    )
+
+
+def _inline_mistake(m, vmax, scale) -> str:
+    votes = ", ".join(
+        f"{escape(str(lab))}: {share:.0%}" for lab, share in m.shares.items()
+    )
+    where = f"test row {m.test_row}"
+    if m.data_row is not None:
+        where += f", data row {m.data_row}"
+    if m.seed is not None:
+        where = f"seed {m.seed}, {where}"
+    tie = (
+        f'<div style="color: #8a4b00; font-weight: 600">Tie: {escape(m.tie_note)}</div>'
+        if m.tie
+        else ""
+    )
+    small = max(1, scale // 2)
+    alt = f"true {m.true}, predicted {m.predicted}"
+    neighbors = "".join(
+        '<div style="text-align: center; font-size: 11px; color: '
+        f'{_GREEN if n.label == m.true else _RED}">'
+        f"{_inline_img(n.image, vmax, f'neighbor {n.label}', small)}"
+        f"<b>{escape(str(n.label))}</b> {n.distance:.1f}</div>"
+        for n in m.neighbors
+    )
+    return (
+        '<div style="display: flex; gap: 8px; align-items: flex-start; '
+        f"border: 1px solid #ddd; border-left: 4px solid {_RED}; padding: 6px; "
+        'width: 330px; box-sizing: border-box; background: #fff">'
+        f"{_inline_img(m.image, vmax, alt, scale)}"
+        '<div style="min-width: 0">'
+        f"<div><b>true {escape(str(m.true))} → predicted "
+        f'<span style="color: {_RED}">{escape(str(m.predicted))}</span></b></div>'
+        f'<div style="color: {_GREY}; font-size: 11px">{escape(where)}</div>'
+        f"<div>Votes: {escape(votes)}</div>{tie}"
+        '<div style="display: flex; gap: 4px; margin-top: 4px" '
+        f'title="nearest training digits, nearest first">{neighbors}</div>'
+        "</div></div>"
+    )
+
+
+def render_notebook(result, *, max_examples: int | None = 20) -> str:
+    """The notebook view of a mistakes result: every style inline, no style sheet.
+
+    The summary, the confusion matrix and a compact gallery of the wrong digits
+    (each with its votes and its nearest training digits: green when a neighbor
+    has the digit's true label, red otherwise). Notebook sanitizers (JupyterLab,
+    Colab, VS Code, nbconvert) keep all of it.
+
+    Parameters
+    ----------
+    result : MistakesResult
+    max_examples : int or None
+        Show at most this many wrong digits (``None``: all).
+
+    Returns
+    -------
+    str
+        An HTML fragment.
+    """
+    about = result.description or ", ".join(
+        f"{k}={v}" for k, v in sorted(result.config.items())
+    )
+    examples = [
+        m
+        for pair in result.pairs
+        for m in result.examples_of(pair.true, pair.predicted)
+    ]
+    shown = examples if max_examples is None else examples[:max_examples]
+    vmax = _vmax(result)
+    scale = _pixel_scale(result, 56)
+    if shown:
+        cards = "".join(_inline_mistake(m, vmax, scale) for m in shown)
+        gallery = (
+            f'<div style="margin: 10px 0 4px"><b>Wrong digits ({result.n_wrong})</b>'
+            f'<span style="color: {_GREY}">, most confused pairs first; under each, '
+            f'its nearest training digits (label, distance; <span style="color: '
+            f'{_GREEN}">green</span>: its true label, <span style="color: {_RED}">'
+            "red</span>: another label)</span></div>"
+            f'<div style="display: flex; flex-wrap: wrap; gap: 6px">{cards}</div>'
+        )
+        if len(examples) > len(shown):
+            gallery += (
+                f'<div style="color: {_GREY}; margin-top: 4px">... and '
+                f"{len(examples) - len(shown)} more: result.to_html(path) writes "
+                "them all.</div>"
+            )
+    else:
+        gallery = "<div>Every test digit was predicted right.</div>"
+    hardest = (
+        f'<div style="margin-top: 4px">{escape(result.hardest_line())}</div>'
+        if result.hardest(1)
+        else ""
+    )
+    return (
+        f'<div style="{_FONT}; max-width: 1040px">'
+        f'<div style="font-size: 15px; font-weight: 600">'
+        f"{escape(result.summary_line())}</div>"
+        + (f'<div style="color: {_GREY}">{escape(about)}</div>' if about else "")
+        + f'<div style="margin-top: 4px">{escape(result.pair_line())}</div>'
+        f"{hardest}"
+        f'<div style="margin-top: 8px">{_inline_confusion(result)}</div>'
+        f"{gallery}</div>"
+    )
 
 
 def render_report(result, *, normalize=None) -> str:

@@ -24,15 +24,17 @@ Reliability
 * A file that is not a SQLite database, or a damaged one, is refused with the
   command to move it aside; digitlab never modifies or overwrites it.
 
-Recording from a command
-------------------------
-CLI commands do not use this module directly: they use ``record_options`` and
-``record_run`` from :mod:`digitlab.cli` (see their docstrings). Python users can::
+Recording
+---------
+The CLI records every run; from Python recording is opt-in::
 
-    from digitlab.runs import RunStore
-    with RunStore() as store:
-        for run in store.runs(limit=5):
-            print(run.id, run.command, run.score)
+    import digitlab
+    result = digitlab.train(k=1)
+    digitlab.runs.record(result)  # the same run `digitlab train --k 1` records
+    digitlab.runs.best()  # prints like `digitlab runs best`, a table in Jupyter
+    digitlab.runs.list(limit=5)
+
+:mod:`digitlab.recording` knows what a run keeps of each kind of result.
 """
 
 from __future__ import annotations
@@ -60,6 +62,12 @@ __all__ = [
     "digitlab_home",
     "library_versions",
     "new_run",
+    "record",
+    "run_from_result",
+    "best",
+    "list_runs",
+    "RunList",
+    "BestRuns",
 ]
 
 DB_FILENAME = "runs.sqlite"
@@ -360,11 +368,9 @@ _MAX_SALVAGE_IDS = 1_000_000
 
 
 def _notice(message: str) -> None:
-    import warnings
+    from digitlab.errors import notice
 
-    from digitlab.errors import DigitlabNotice
-
-    warnings.warn(message, DigitlabNotice, stacklevel=3)
+    notice(message)
 
 
 def _check_run_id(run_id) -> int:
@@ -1071,3 +1077,204 @@ def format_table(rows: list[dict], columns: list[str] | None = None) -> list[str
         "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
         for r in cells
     ]
+
+
+# -- recording a result, and the history as result objects ----------------------
+# (Kept apart from the store above: `record` turns a result into a Run with
+# digitlab.recording and adds it; `best` / `list` read the store into objects that
+# print as `digitlab runs` does and show as tables in a notebook.)
+
+
+def record(
+    result, *, data=None, runs_db=None, files=(), duration_s: float = 0.0
+) -> Run:
+    """Keep ``result`` in the run history, as the CLI does after each command.
+
+    Recording from Python is opt-in: ``digitlab.train(...)`` and the other
+    functions never write anything; call this to keep a result. The stored run
+    is the same as the one the equivalent ``digitlab`` command records: the
+    configuration, the data's fingerprint, the seeds, the score and a command
+    line that reruns it (``digitlab runs rerun ID``).
+
+    Parameters
+    ----------
+    result : TrainResult, SweepResult, MistakesResult, CompareResult or
+        PicturePredictions
+        What :func:`digitlab.train`, :func:`~digitlab.sweep`,
+        :func:`~digitlab.mistakes_on_split`, :func:`~digitlab.compare` or
+        :func:`~digitlab.predict.predict_files` returned.
+    data : Dataset, optional
+        The data it was computed on (default: the result's own, or the data its
+        configuration names, loaded again).
+    runs_db : path, optional
+        The history file (default :func:`default_db_path`).
+    files : sequence of path
+        Files saved with the result (kept by absolute path).
+    duration_s : float
+        Seconds the computation took, if you measured them.
+
+    Returns
+    -------
+    Run
+        The stored run, with its ``id``.
+
+    Examples
+    --------
+    >>> result = digitlab.train(k=1)  # doctest: +SKIP
+    >>> digitlab.runs.record(result).id  # doctest: +SKIP
+    12
+    """
+    run = run_from_result(result, data=data, files=files, duration_s=duration_s)
+    with RunStore(runs_db) as store:
+        return store.add(run)
+
+
+def run_from_result(result, *, data=None, files=(), duration_s: float = 0.0) -> Run:
+    """The :class:`Run` :func:`record` would store for ``result`` (not stored)."""
+    from digitlab.recording import run_fields
+
+    fields = run_fields(result, data=data)
+    command = fields.pop("command")
+    return new_run(
+        command,
+        **fields,
+        duration_s=duration_s,
+        files=[str(Path(f).resolve()) for f in files],
+    )
+
+
+class RunList(list):
+    """Runs (newest first) that print as ``digitlab runs`` does and show as a
+    table in a notebook. A plain list of :class:`Run` otherwise."""
+
+    def __init__(self, runs=(), *, path=None, filtered: bool = False):
+        super().__init__(runs)
+        self.path, self.filtered = path, filtered
+
+    def rows(self) -> list[dict]:
+        """One dict per run: id, when, command, data, config, accuracy."""
+        return [
+            {
+                "id": r.id,
+                "when": r.when,
+                "command": r.command,
+                "data": r.data_name,
+                "config": r.summary,
+                "accuracy": format_score(r.score, r.score_std),
+            }
+            for r in self
+        ]
+
+    def lines(self) -> list[str]:
+        """The table ``digitlab runs`` prints."""
+        if not self:
+            where = self.path or "the run history"
+            return [
+                f"No matching runs in {where}."
+                if self.filtered
+                else f"No runs recorded in {where} yet."
+            ]
+        return format_table(self.rows())
+
+    def __repr__(self) -> str:
+        return "\n".join(self.lines())
+
+    def _repr_html_(self) -> str:
+        return _html_table(self.rows(), caption=f"{len(self)} runs")
+
+
+class BestRuns(RunList):
+    """The best run per data set and command, each with the line that reproduces
+    its score (:meth:`RunStore.best`)."""
+
+    def lines(self) -> list[str]:
+        """What ``digitlab runs best`` prints: two lines per best run."""
+        if not self:
+            return [
+                f"No scored runs in {self.path or 'the run history'} yet; run "
+                "`digitlab train` first."
+            ]
+        names = [r.data_name for r in self]
+        out = []
+        for run in self:
+            on = run.data_name
+            if names.count(on) > len({r.command for r in self if r.data_name == on}):
+                on += f" (data {run.data_fingerprint})"
+            out.append(
+                f"Best {run.command} on {on}: {format_score(run.score, run.score_std)} "
+                f"— run #{run.id}" + (f", {run.summary}" if run.summary else "")
+            )
+            out.append(f"Reproduce: {run.reproduce_line}")
+        return out
+
+    def rows(self) -> list[dict]:
+        """One dict per best run, with its reproduce line."""
+        return [
+            {**row, "reproduce": run.reproduce_line}
+            for row, run in zip(super().rows(), self, strict=True)
+        ]
+
+
+def _html_table(rows: list[dict], caption: str) -> str:
+    """Rows as an HTML table with inline styles (notebook sanitizers keep them)."""
+    if not rows:
+        return f"<p>{escape(caption)}: none</p>"
+    cell = "padding:2px 8px;text-align:left;border-bottom:1px solid #ddd"
+    head = "".join(f"<th style='{cell}'>{escape(str(c))}</th>" for c in rows[0])
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td style='{cell}'>{escape(str(v))}</td>" for v in row.values())
+        + "</tr>"
+        for row in rows
+    )
+    return (
+        f"<table style='border-collapse:collapse'><caption style='text-align:left'>"
+        f"{escape(caption)}</caption><tr>{head}</tr>{body}</table>"
+    )
+
+
+def list_runs(
+    *, command: str | None = None, data: str | None = None, limit=None, runs_db=None
+) -> RunList:
+    """The recorded runs, newest first (``digitlab.runs.list()``)."""
+    with RunStore(runs_db, create=False) as store:
+        runs = store.runs(command=command, data=data, limit=limit)
+        path = store.path
+    return RunList(runs, path=path, filtered=bool(command or data))
+
+
+def best(*, command: str | None = None, data: str | None = None, runs_db=None):
+    """The best run per data set and command (``digitlab runs best``)."""
+    with RunStore(runs_db, create=False) as store:
+        runs = store.best(command=command, data=data)
+        path = store.path
+    return BestRuns(runs, path=path, filtered=bool(command or data))
+
+
+def show_lines(run: Run) -> list[str]:
+    """Everything about one run, its result redrawn (``digitlab runs show``)."""
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(run.versions.items()))
+    config = ", ".join(f"{k}={v}" for k, v in sorted(run.config.items()))
+    lines = [
+        f"Run #{run.id}: {run.command_line}",
+        f"When: {run.when} (took {run.duration_s:.2f} s)",
+        f"Data: {run.data_name} (fingerprint {run.data_fingerprint})",
+        f"Config: {config}",
+        f"Seeds: {', '.join(str(s) for s in run.seeds) or '-'}",
+        f"Versions: {versions}",
+        f"Score: {format_score(run.score, run.score_std)}",
+    ]
+    if run.reproduce != run.argv:
+        lines.append(f"Reproduce the score: {run.reproduce_line}")
+    if run.files:
+        lines.append(f"Files: {', '.join(run.files)}")
+    lines.append("Result:")
+    lines.extend("  " + line for line in result_lines(run))
+    return lines
+
+
+def __getattr__(name: str):
+    # `digitlab.runs.list()` without shadowing the builtin inside this module.
+    if name == "list":
+        return list_runs
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,6 +6,7 @@ functions, so a "± std" or a "95 % interval" means the same thing everywhere.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,14 @@ class Summary:
         }
 
 
+@functools.lru_cache(maxsize=256)
+def _t_quantile(q: float, df: int) -> np.float64:
+    """Student's t quantile, kept: a sweep summarizes many cells of the same n."""
+    from scipy import stats
+
+    return stats.t.ppf(q, df)
+
+
 def summarize(values, level: float = 0.95) -> Summary:
     """Summarize repeated measurements (e.g. accuracies over seeded splits).
 
@@ -52,15 +61,13 @@ def summarize(values, level: float = 0.95) -> Summary:
     >>> round(s.mean, 4), round(s.std, 4)
     (0.98, 0.01)
     """
-    from scipy import stats
-
     a = np.asarray(values, dtype=np.float64)
     n = a.size
     mean = float(a.mean())
     if n < 2:
         return Summary(n, mean, 0.0, mean, mean, level)
     std = float(a.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * std / np.sqrt(n))
+    half = float(_t_quantile(0.5 + level / 2, n - 1) * std / np.sqrt(n))
     return Summary(n, mean, std, mean - half, mean + half, level)
 
 

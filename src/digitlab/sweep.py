@@ -29,6 +29,7 @@ import math
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -54,6 +55,7 @@ __all__ = [
     "parse_ks",
     "parse_test_sizes",
     "rank_all",
+    "shuffle_split_order",
     "split_neighbors",
     "sweep",
     "vote_every_k",
@@ -101,6 +103,28 @@ class Ranking:
     def n_samples(self) -> int:
         return int(self.indices.shape[0])
 
+    @property
+    def complete(self) -> bool:
+        """Whether every row's ranking holds all the other rows."""
+        return self.depth >= self.n_samples - 1
+
+    @cached_property
+    def key_dtype(self):
+        """The integer type of the read-off's sort keys (see :func:`_read_family`)."""
+        return np.int32 if 2 * (self.depth + 1) * self.n_samples < 2**31 else np.int64
+
+    @cached_property
+    def group_keys(self) -> np.ndarray:
+        """``groups * n_samples``: the major part of the (distance, train rank) key."""
+        return self.groups.astype(self.key_dtype) * self.key_dtype(self.n_samples)
+
+    @cached_property
+    def group_distances(self) -> np.ndarray:
+        """``[row, g]``: the distance of the row's group ``g`` (its ``g``-th value)."""
+        out = np.zeros(self.distances.shape)
+        out[np.arange(self.n_samples)[:, None], self.groups] = self.distances
+        return out
+
 
 def rank_all(
     X, depth: int, *, metric: str = "euclidean", block_bytes: int = DEFAULT_BLOCK_BYTES
@@ -123,9 +147,131 @@ def rank_all(
     )
     # The same square roots kneighbors takes, so vote weights are the same floats.
     dist = np.sqrt(ranked) if metric == "euclidean" else ranked
-    groups = np.zeros(ranked.shape, dtype=np.int64)
+    groups = np.zeros(ranked.shape, dtype=np.int32)
     np.cumsum(ranked[:, 1:] != ranked[:, :-1], axis=1, out=groups[:, 1:])
     return Ranking(dist, ranked, ind, groups, X, metric)
+
+
+@dataclass(frozen=True)
+class _Family:
+    """Splits that order their training rows the same way, read off together.
+
+    ``order`` lists every row once; each split's train part is ``order[lo:hi]``
+    (in that order: positions in the train part are ``rank - lo``) and its test
+    rows are ``rows[:n_test]``. The random splits of one seed are one family:
+    ``ShuffleSplit`` draws one permutation, the test part is its first
+    ``n_test`` rows and the train part the rest, for every test size.
+    """
+
+    order: np.ndarray
+    rows: np.ndarray
+    splits: tuple[tuple[int, int, int], ...]  # (lo, hi, n_test)
+
+    @classmethod
+    def of_split(cls, n_samples: int, train_index, test_index) -> _Family:
+        """One split in any order (stratified, a fold, one given by a caller)."""
+        train_index = np.asarray(train_index, dtype=np.intp)
+        test_index = np.asarray(test_index, dtype=np.intp)
+        rest = np.ones(n_samples, dtype=bool)
+        rest[train_index] = False
+        order = np.concatenate((train_index, np.flatnonzero(rest)))
+        return cls(order, test_index, ((0, len(train_index), len(test_index)),))
+
+    def train_index(self, split: int) -> np.ndarray:
+        lo, hi, _ = self.splits[split]
+        return self.order[lo:hi]
+
+    def test_index(self, split: int) -> np.ndarray:
+        return self.rows[: self.splits[split][2]]
+
+
+def _read_family(ranking: Ranking, family: _Family, k: int, with_distances: bool):
+    """The ``k`` nearest training rows of every test row of every split of a family.
+
+    For a test row, the neighbors a KNN fitted on the train part sees are the
+    ranking's entries that are training rows, in the same order except among
+    equal distances, which the KNN orders by train position (the ranking by row
+    number). With ``rank`` a row's place in ``family.order``, train position is
+    ``rank - lo``, so one integer sort key per entry does both at once:
+    ``group * n + rank``, plus a large constant for rows outside the train part.
+    The ``k`` smallest keys of a row are its ``k`` nearest training rows, tie
+    rule included.
+
+    A row is taken from the ranking only when that is provably right: its k-th
+    training neighbor lies in a strictly nearer group than the last entry read
+    (everything outside the ranking is at least that far). The ranking's
+    columns are read in two passes, a shallow window that proves nearly every
+    row, then the whole depth; rows the ranking cannot prove are searched
+    directly against the train part.
+
+    Yields
+    ------
+    distances : ndarray of shape (n_test, k), or None
+        None when ``with_distances`` is false and every row was proven.
+    ranks : ndarray of int, shape (n_test, k)
+        Places in ``family.order`` (train positions plus ``lo``).
+    n_direct : int
+        How many test rows were searched directly.
+    """
+    n, depth = ranking.n_samples, ranking.depth
+    key_type = ranking.key_dtype
+    n_key = key_type(n)
+    outside_key = key_type((depth + 1) * n)
+    rank_of_row = np.empty(n, dtype=key_type)
+    rank_of_row[family.order] = np.arange(n, dtype=key_type)
+    windows = [
+        min(depth, _window_for(k, 1.0 - (hi - lo) / n)) for lo, hi, _ in family.splits
+    ]
+    n_read = max(n_test for _, _, n_test in family.splits)
+    rows = family.rows[:n_read]
+    # The keys of the first max(windows) columns of every row read; the rows a
+    # window does not prove are read again at the whole depth.
+    shallow = max(windows)
+    read_ranks = rank_of_row[ranking.indices[rows, :shallow]]
+    read_keys = read_ranks + ranking.group_keys[rows, :shallow]
+    for (lo, hi, n_test), window in zip(family.splits, windows, strict=True):
+        keys = np.zeros((n_test, k), dtype=key_type)
+        left = np.arange(n_test)
+        for width in dict.fromkeys((window, depth)):
+            if not len(left):
+                break
+            if width < k:  # a ranking shallower than k: search directly
+                continue
+            if width <= shallow and len(left) == n_test:
+                part, rank = read_keys[:n_test, :width], read_ranks[:n_test, :width]
+            else:
+                rank = rank_of_row[ranking.indices[rows[left], :width]]
+                part = rank + ranking.group_keys[rows[left], :width]
+            # Arithmetic, not a masked write: several times faster on these shapes.
+            outside = rank < lo
+            if hi < n:
+                outside |= rank >= hi
+            part = part + outside * outside_key
+            best = np.sort(part, axis=1)[:, :k]
+            # Proven: the k-th key (a training row's) is in a group strictly
+            # nearer than the last one read; a key at or above the last group's
+            # keys is a farther, cut or outside entry.
+            if ranking.complete and width == depth:
+                proven = best[:, -1] < outside_key
+            else:
+                proven = best[:, -1] < ranking.group_keys[rows[left], width - 1]
+            if len(left) == n_test and proven.all():
+                keys, left = best, left[:0]
+                break
+            keys[left[proven]] = best[proven]
+            left = left[~proven]
+        group = keys // n_key
+        ranks = keys - group * n_key
+        dist = None
+        if with_distances or len(left):
+            dist = ranking.group_distances[rows[:n_test, None], group]
+        if len(left):
+            train = family.order[lo:hi]
+            d, p = kneighbors(
+                ranking.X[train], ranking.X[rows[left]], k, metric=ranking.metric
+            )
+            dist[left], ranks[left] = d, p + lo
+        yield dist, ranks, len(left)
 
 
 def split_neighbors(
@@ -134,11 +280,8 @@ def split_neighbors(
     """The ``k`` nearest training rows of each test row, as a KNN on the split sees.
 
     Equal to ``kneighbors(X[train_index], X[test_index], k)``: equal distances are
-    ordered by position in ``train_index``.
-
-    The ranking's columns are read in two passes: first a shallow window (enough
-    for nearly every row), then the whole depth for the rows the window did not
-    prove; rows the whole ranking does not prove are searched directly.
+    ordered by position in ``train_index``. Rows the ranking does not prove are
+    searched directly (see :func:`_read_family`).
 
     Returns
     -------
@@ -148,71 +291,10 @@ def split_neighbors(
     n_direct : int
         How many test rows the ranking could not prove and were searched directly.
     """
-    train_index = np.asarray(train_index)
-    test_index = np.asarray(test_index)
-    n_test = len(test_index)
-    position = np.full(ranking.n_samples, -1, dtype=np.int64)
-    position[train_index] = np.arange(len(train_index))
-    out_dist = np.empty((n_test, k))
-    out_pos = np.empty((n_test, k), dtype=np.int64)
-
-    share = n_test / ranking.n_samples
-    window = min(ranking.depth, _window_for(k, share))
-    rows = np.arange(n_test)
-    for width in dict.fromkeys((window, ranking.depth)):
-        if not len(rows):
-            break
-        rows = _from_ranking(
-            ranking, position, test_index, rows, k, width, out_dist, out_pos
-        )
-    if len(rows):
-        d, p = kneighbors(
-            ranking.X[train_index],
-            ranking.X[test_index[rows]],
-            k,
-            metric=ranking.metric,
-        )
-        out_dist[rows], out_pos[rows] = d, p
-    return out_dist, out_pos, len(rows)
-
-
-def _from_ranking(ranking, position, test_index, rows, k, width, out_dist, out_pos):
-    """Fill the test ``rows`` the first ``width`` ranking columns prove.
-
-    Returns the rows left unproven.
-    """
-    n = ranking.n_samples
-    depth = ranking.depth
-    query = test_index[rows]
-    cand_pos = position[ranking.indices[query, :width]]
-    keep = cand_pos >= 0
-    n_kept = keep.sum(axis=1)
-    k1 = k + 1  # one more than needed, to see ties across the k-th place
-    enough = n_kept >= k1
-    # The kept columns, row by row, in ranking order; the first k1 of each row.
-    kept_rows, kept_cols = np.nonzero(keep[enough])
-    first = np.concatenate(([0], np.cumsum(n_kept[enough])[:-1]))
-    cols = kept_cols[first[:, None] + np.arange(k1)[None, :]]
-    ok = np.flatnonzero(enough)
-    flat = query[ok, None] * depth + cols
-    r = ranking.ranked.ravel()[flat]
-    # Everything outside the window is at least as far as its last entry: the k-th
-    # training neighbor is proven only if it is strictly nearer than that.
-    proven = r[:, k - 1] < ranking.ranked[query[ok], width - 1]
-    left = np.concatenate((np.flatnonzero(~enough), ok[~proven]))
-    ok, r, flat = ok[proven], r[proven], flat[proven, :k]
-    out_dist[rows[ok]] = ranking.distances.ravel()[flat]
-    out_pos[rows[ok]] = position[ranking.indices.ravel()[flat]]
-    tied = ok[np.any(r[:, 1:] == r[:, :-1], axis=1)]
-    if len(tied):
-        # Equal distances: order by train position instead of row number.
-        key = ranking.groups[query[tied], :width] * n + cand_pos[tied]
-        key[~keep[tied]] = np.iinfo(np.int64).max
-        order = np.argsort(key, axis=1)[:, :k]
-        flat = query[tied, None] * depth + order
-        out_dist[rows[tied]] = ranking.distances.ravel()[flat]
-        out_pos[rows[tied]] = position[ranking.indices.ravel()[flat]]
-    return rows[np.sort(left)]
+    family = _Family.of_split(ranking.n_samples, train_index, test_index)
+    ((dist, ranks, n_direct),) = _read_family(ranking, family, k, True)
+    ranks = ranks.astype(np.intp)
+    return dist, ranks, n_direct
 
 
 def vote_every_k(neighbor_labels, distances, ks, n_classes: int, weights: str):
@@ -222,33 +304,98 @@ def vote_every_k(neighbor_labels, distances, ks, n_classes: int, weights: str):
     first ``ks[j]`` neighbors: the votes are added neighbor by neighbor in the same
     order, so even distance-weighted sums are the same floats.
 
+    Rows whose neighbors all share one label predict it for every k. For the
+    others the leading class is followed as the votes come in: adding to class
+    ``c`` can only make ``c`` the new leader, when it now has more votes than
+    the leader, or as many and a smaller label. That is ``argmax`` (equal votes
+    to the smallest label) at every step, without looking at all classes.
+
     Returns
     -------
     ndarray of int, shape (n_query, len(ks))
     """
     check_weights(weights)
-    n_query = neighbor_labels.shape[0]
+    neighbor_labels = np.asarray(neighbor_labels)
     ks = [int(k) for k in ks]
-    if weights == "distance":
-        with np.errstate(divide="ignore"):
-            w = 1.0 / distances
-        # Nearest first, so a neighbor at distance 0 is in every prefix: there the
-        # zero-distance neighbors take the whole vote, as in ``vote``.
-        zero = distances[:, 0] == 0.0
-        w[zero] = distances[zero] == 0.0
-    votes = np.zeros((n_query, n_classes))
-    rows = np.arange(n_query)
-    predicted = np.empty((n_query, len(ks)), dtype=np.int64)
+    k_max = max(ks)
+    labels = neighbor_labels[:, :k_max]
+    predicted = np.empty((len(labels), len(ks)), dtype=np.int64)
+    first = labels[:, 0]
+    unanimous = np.all(labels == first[:, None], axis=1)
+    predicted[unanimous] = first[unanimous, None]
+    rows = np.flatnonzero(~unanimous)
+    if len(rows):
+        labels = labels[rows]
+        if weights == "uniform":
+            votes = _leaders_by_count(labels, ks, n_classes)
+        else:
+            votes = _leaders_by_distance(labels, distances[rows, :k_max], ks, n_classes)
+        predicted[rows] = votes
+    return predicted
+
+
+def _leaders_by_count(labels, ks, n_classes):
+    """The leading class after each k of ``labels`` (uniform votes).
+
+    Each class's tally is kept as ``count * pack + (pack - 1 - c)`` (``pack`` a
+    power of two above the largest label): the largest tally is the most votes
+    and, among equal votes, the smallest label, so the leader's tally is simply
+    the running maximum. The labels are read one rank at a time (the transposed
+    layout) and the tallies are small integers, which keeps every step cheap.
+    """
+    n_rows = len(labels)
+    pack = 1 << int(n_classes - 1).bit_length()
+    small = (max(ks) + 1) * pack < 2**15
+    tally_type = np.int16 if small else np.int64
+    slots = np.ascontiguousarray(labels.T, dtype=np.intp)
+    slots += np.arange(n_rows) * n_classes
+    tally = np.tile(
+        np.arange(pack - 1, pack - 1 - n_classes, -1, dtype=tally_type), n_rows
+    )
+    lead = np.full(n_rows, pack - 1, dtype=tally_type)  # class 0, no votes
+    out = np.empty((len(ks), n_rows), dtype=tally_type)
+    column = {k: j for j, k in enumerate(ks)}
+    step = tally_type(pack)
+    for j in range(max(ks)):
+        slot = slots[j]
+        mine = tally[slot]
+        mine += step
+        tally[slot] = mine
+        np.maximum(lead, mine, out=lead)
+        if j + 1 in column:
+            out[column[j + 1]] = lead
+    out &= tally_type(pack - 1)
+    return (pack - 1 - out.T).astype(np.int64)
+
+
+def _leaders_by_distance(labels, distances, ks, n_classes):
+    """The leading class after each k of ``labels`` (votes weighted 1/distance)."""
+    with np.errstate(divide="ignore"):
+        w = 1.0 / distances
+    # Nearest first, so a neighbor at distance 0 is in every prefix: there the
+    # zero-distance neighbors take the whole vote, as in ``vote``.
+    zero = distances[:, 0] == 0.0
+    w[zero] = distances[zero] == 0.0
+    n_rows = len(labels)
+    labels_by_rank = np.ascontiguousarray(labels.T, dtype=np.intp)
+    slots = labels_by_rank + np.arange(n_rows) * n_classes
+    w = np.ascontiguousarray(w.T)
+    votes = np.zeros(n_rows * n_classes)
+    leader = np.zeros(n_rows, dtype=np.intp)  # argmax of no votes: class 0
+    lead = np.zeros(n_rows)
+    out = np.empty((len(ks), n_rows), dtype=np.int64)
     column = {k: j for j, k in enumerate(ks)}
     for j in range(max(ks)):
-        if weights == "uniform":
-            votes[rows, neighbor_labels[:, j]] += 1.0
-        else:
-            votes[rows, neighbor_labels[:, j]] += w[:, j]
+        label, slot = labels_by_rank[j], slots[j]
+        mine = votes[slot]
+        mine += w[j]
+        votes[slot] = mine
+        take = (mine > lead) | ((mine == lead) & (label < leader))
+        leader = np.where(take, label, leader)
+        np.maximum(lead, mine, out=lead)
         if j + 1 in column:
-            # argmax takes the first maximum: equal votes go to the smallest label.
-            predicted[:, column[j + 1]] = np.argmax(votes, axis=1)
-    return predicted
+            out[column[j + 1]] = leader
+    return out.T
 
 
 @dataclass(frozen=True)
@@ -286,17 +433,68 @@ def evaluate_split(
     -------
     SplitScore
     """
-    labels = np.asarray(labels)
-    ks = np.asarray(ks)
-    train_index = np.asarray(train_index)
-    test_index = np.asarray(test_index)
-    dist, pos, n_direct = split_neighbors(
-        ranking, train_index, test_index, int(ks.max())
-    )
+    family = _Family.of_split(ranking.n_samples, train_index, test_index)
+    (score,) = _score_families(ranking, np.asarray(labels), [family], ks, weights)
+    return score
+
+
+def _score_families(ranking, labels, families, ks, weights, progress=None):
+    """:class:`SplitScore` of every split of ``families``, in order.
+
+    The test rows of all splits are voted on together (one pass per k, not one
+    per split), then counted per split. A row whose ``max(ks)`` nearest
+    training rows share one label predicts it for every k (no votes needed).
+    """
+    ks = [int(k) for k in ks]
+    k_max = max(ks)
     n_classes = int(labels.max()) + 1
-    predicted = vote_every_k(labels[train_index][pos], dist, ks, n_classes, weights)
-    n_correct = np.sum(predicted == labels[test_index][:, None], axis=0)
-    return SplitScore(n_correct, len(train_index), len(test_index), n_direct)
+    labels = labels.astype(np.int16 if n_classes < 2**15 else np.int64)
+    parts_labels, parts_dist, truth, sizes = [], [], [], []
+    n_direct, n_train = [], []
+    total = sum(len(f.splits) for f in families)
+    done = 0
+    for family in families:
+        label_by_rank = labels[family.order]
+        reads = _read_family(ranking, family, k_max, weights == "distance")
+        for (lo, hi, n_test), (dist, ranks, direct) in zip(
+            family.splits, reads, strict=True
+        ):
+            parts_labels.append(label_by_rank[ranks])
+            parts_dist.append(dist)
+            truth.append(labels[family.rows[:n_test]])
+            sizes.append(n_test)
+            n_direct.append(direct)
+            n_train.append(hi - lo)
+        done += len(family.splits)
+        if progress is not None:
+            progress(done, total)
+    neighbor_labels = np.concatenate(parts_labels)
+    truth = np.concatenate(truth)
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    first = neighbor_labels[:, 0]
+    unanimous = np.all(neighbor_labels == first[:, None], axis=1)
+    # Right for every k: a unanimous row whose label is the true one.
+    always = np.concatenate(([0], np.cumsum(unanimous & (first == truth))))
+    n_correct = np.repeat((always[ends] - always[starts])[:, None], len(ks), axis=1)
+    others = np.flatnonzero(~unanimous)
+    if len(others):
+        if weights == "uniform":
+            predicted = _leaders_by_count(neighbor_labels[others], ks, n_classes)
+        else:
+            distances = np.concatenate(parts_dist)[others, :k_max]
+            predicted = _leaders_by_distance(
+                neighbor_labels[others], distances, ks, n_classes
+            )
+        right = np.zeros((len(others) + 1, len(ks)), dtype=np.int64)
+        np.cumsum(predicted == truth[others, None], axis=0, out=right[1:])
+        cut_start = np.searchsorted(others, starts)
+        cut_end = np.searchsorted(others, ends)
+        n_correct += right[cut_end] - right[cut_start]
+    return [
+        SplitScore(n_correct[i], n_train[i], sizes[i], n_direct[i])
+        for i in range(len(sizes))
+    ]
 
 
 def _window_for(k_max: int, test_share: float, margin: float = 4.0) -> int:
@@ -675,26 +873,43 @@ class SweepResult:
         return "\n".join(self.lines())
 
     def _repr_html_(self) -> str:
+        """The table, the verdict and the heat map (inline styles, inline PNG)."""
+        from digitlab.plots import plot_sweep_heatmap, png_img_tag
+
         esc = html.escape
         sizes = self.test_sizes
         best = self.best()
-        head = "".join(f"<th>{esc(self._column_label(t))}</th>" for t in sizes)
+        cell = "padding: 1px 6px; text-align: right; white-space: nowrap"
+        head = "".join(
+            f'<th style="{cell}">{esc(self._column_label(t))}</th>' for t in sizes
+        )
         body = []
         for k in self.ks:
             tds = []
             for t in sizes:
                 c = self.cell(t, k)
                 s = c.summary
-                style = ' style="font-weight:bold"' if c is best else ""
+                mark = "; font-weight: bold; background: #fde2dd" if c is best else ""
                 tds.append(
-                    f'<td{style} title="95% CI {_fmt(s.ci_low)}–{_fmt(s.ci_high)}">'
+                    f'<td style="{cell}{mark}" '
+                    f'title="95% CI {_fmt(s.ci_low)}–{_fmt(s.ci_high)}">'
                     f"{_fmt(s.mean)} ± {_fmt(s.std, 3)}</td>"
                 )
-            body.append(f"<tr><th>k={k}</th>{''.join(tds)}</tr>")
-        notes = "".join(f"<p>{esc(line)}</p>" for line in self.verdict_lines())
+            body.append(f'<tr><th style="{cell}">k={k}</th>{"".join(tds)}</tr>')
+        notes = "".join(
+            f'<p style="margin: 4px 0">{esc(line)}</p>' for line in self.verdict_lines()
+        )
+        picture = png_img_tag(
+            plot_sweep_heatmap, self, alt="heat map of mean accuracy by test_size and k"
+        )
         return (
-            f"<div><p>{esc(self.grid_line())}</p><table><thead><tr><th></th>{head}"
-            f"</tr></thead><tbody>{''.join(body)}</tbody></table>{notes}</div>"
+            '<div style="font-family: system-ui, sans-serif; font-size: 13px">'
+            f'<p style="margin: 4px 0"><b>{esc(self.grid_line())}</b></p>'
+            '<div style="display: flex; flex-wrap: wrap; gap: 16px; '
+            'align-items: flex-start">'
+            f'<table style="border-collapse: collapse; margin: 0"><thead><tr><th></th>'
+            f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f'<div style="max-width: 680px">{picture}</div></div>{notes}</div>'
         )
 
     # --- export ---------------------------------------------------------------------
@@ -763,9 +978,19 @@ class SweepResult:
     def plot(self, ax=None):
         """Heatmap of mean accuracy and accuracy vs k (see :mod:`digitlab.plots`).
 
-        With ``ax=None`` a new figure with both panels is made and its two axes are
-        returned; with one axes, the accuracy-vs-k curves are drawn on it; with two,
-        the heatmap goes on the first and the curves on the second.
+        Parameters
+        ----------
+        ax : None, one Axes, or a pair of Axes
+            ``None``: a new pyplot figure with both panels (shown inline in a
+            notebook, saved by ``plt.savefig``); one Axes: only the accuracy-vs-k
+            curves, on it; a pair: the heatmap on the first, the curves on the
+            second.
+
+        Returns
+        -------
+        ndarray of two Axes, or Axes
+            With ``ax=None`` a NumPy array of the two new Axes (the figure is
+            ``axes[0].figure``); otherwise what was given.
         """
         from digitlab.plots import plot_sweep
 
@@ -863,7 +1088,7 @@ def sweep(
             raise DigitlabError(
                 f"cv={cv} folds is more than the {n} rows; choose between 2 and {n}."
             )
-        splits = _cv_splits(data, cv, repeats, seed, stratify)
+        families, keys = _cv_families(data, cv, repeats, seed, stratify)
         test_share = 1.0 / cv + 1.0 / n
         groups = [None]
     else:
@@ -871,12 +1096,12 @@ def sweep(
         if not sizes:
             raise DigitlabError("No test sizes given; use shares like 0.1,0.2,0.3.")
         sizes = tuple(dict.fromkeys(check_test_size(t, n) for t in sizes))
-        splits = _random_splits(data, sizes, repeats, seed, stratify)
+        families, keys = _random_families(data, sizes, repeats, seed, stratify)
         shares = [t if isinstance(t, float) else t / n for t in sizes]
         test_share = max(shares)
         groups = list(sizes)
 
-    min_train = min(len(tr) for _, tr, _ in splits)
+    min_train = min(hi - lo for f in families for lo, hi, _ in f.splits)
     if k_max > min_train:
         raise DigitlabError(
             f"k={k_max} is larger than the {min_train} training rows of the "
@@ -884,34 +1109,30 @@ def sweep(
         )
     depth = _depth_for(k_max, test_share, n)
     ranking = rank_all(X, depth, metric=metric, block_bytes=block_bytes)
+    scores = _splits_on_dask(ranking, labels, families, ks, weights, progress)
+    if scores is None:
+        scores = _score_families(ranking, labels, families, ks, weights, progress)
+    scheme = "cv" if cv is not None else "split"
+    # The tidy table in grid order: test size, then k, then seed (and fold).
+    by_group: dict = {t: [] for t in groups}
+    for key, score in zip(keys, scores, strict=True):
+        by_group[key["test_size"]].append((key, score, score.n_correct.tolist()))
     rows: list[dict] = []
-    n_direct = 0
-    scores = _splits_on_dask(ranking, labels, splits, ks, weights, progress)
-    for done, (key, train_index, test_index) in enumerate(splits, start=1):
-        if scores is None:
-            score = evaluate_split(
-                ranking, labels, train_index, test_index, ks, weights
-            )
-        else:
-            score = scores[done - 1]
-        n_direct += score.n_direct
-        for k, n_correct in zip(ks, score.n_correct, strict=True):
-            rows.append(
-                {
-                    "scheme": "cv" if cv is not None else "split",
-                    **key,
-                    "k": k,
-                    "n_train": score.n_train,
-                    "n_test": score.n_test,
-                    "n_correct": int(n_correct),
-                    "accuracy": int(n_correct) / score.n_test,
-                }
-            )
-        if progress is not None and scores is None:
-            progress(done, len(splits))
-    rows.sort(
-        key=lambda r: (groups.index(r["test_size"]), r["k"], r["seed"], r["fold"] or 0)
-    )
+    for t in groups:
+        for j, k in enumerate(ks):
+            for key, score, n_correct in by_group[t]:
+                rows.append(
+                    {
+                        "scheme": scheme,
+                        **key,
+                        "k": k,
+                        "n_train": score.n_train,
+                        "n_test": score.n_test,
+                        "n_correct": n_correct[j],
+                        "accuracy": n_correct[j] / score.n_test,
+                    }
+                )
+    n_direct = sum(score.n_direct for score in scores)
     cells = _summarize_cells(rows, groups, ks)
     config = {
         "scheme": "cv" if cv is not None else "split",
@@ -928,7 +1149,7 @@ def sweep(
     return SweepResult(rows, cells, config, data.summary(), depth, n_direct)
 
 
-def _splits_on_dask(ranking, labels, splits, ks, weights, progress):
+def _splits_on_dask(ranking, labels, families, ks, weights, progress):
     """Inside ``--dask`` (:func:`digitlab.neighbors.use`): every split is a task.
 
     The ranking and the labels go to each worker once; a task carries one
@@ -943,28 +1164,57 @@ def _splits_on_dask(ranking, labels, splits, ks, weights, progress):
     from digitlab.distributed import run_tasks
 
     items = [
-        {"train_index": tr, "test_index": te, "ks": ks, "weights": weights}
-        for _, tr, te in splits
+        {
+            "train_index": f.train_index(i),
+            "test_index": f.test_index(i),
+            "ks": ks,
+            "weights": weights,
+        }
+        for f in families
+        for i in range(len(f.splits))
     ]
     shared = {"ranking": ranking, "labels": labels}
     return run_tasks(dask, evaluate_split, shared, items, progress=progress)
 
 
-def _random_splits(data, sizes, repeats, seed, stratify):
-    splits = []
-    for t in sizes:
-        for s in range(seed, seed + repeats):
-            train_index, test_index = data.split_indices(t, s, stratify=stratify)
-            key = {"test_size": t, "seed": s, "fold": None}
-            splits.append((key, train_index, test_index))
-    return splits
+def shuffle_split_order(n_samples: int, seed: int) -> np.ndarray:
+    """The permutation behind ``train_test_split(..., random_state=seed)``.
+
+    ``ShuffleSplit`` (which ``train_test_split`` calls when not stratifying)
+    draws ``RandomState(seed).permutation(n_samples)``; the test part is its
+    first ``n_test`` rows and the train part the rest, in this order, for any
+    test size. Drawing it once per seed gives every test size's split.
+    """
+    return np.random.RandomState(seed).permutation(n_samples)
 
 
-def _cv_splits(data, folds, repeats, seed, stratify):
+def _random_families(data, sizes, repeats, seed, stratify):
+    """The random splits as families, and each split's row key, in family order."""
+    n = len(data)
+    families, keys = [], []
+    if stratify:
+        for t in sizes:
+            for s in range(seed, seed + repeats):
+                train_index, test_index = data.split_indices(t, s, stratify=True)
+                families.append(_Family.of_split(n, train_index, test_index))
+                keys.append({"test_size": t, "seed": s, "fold": None})
+        return families, keys
+    # train_test_split's sizes: a share rounds the test part up.
+    n_tests = [t if isinstance(t, int) else math.ceil(t * n) for t in sizes]
+    for s in range(seed, seed + repeats):
+        order = shuffle_split_order(n, s)
+        splits = tuple((n_test, n, n_test) for n_test in n_tests)
+        families.append(_Family(order, order, splits))
+        keys.extend({"test_size": t, "seed": s, "fold": None} for t in sizes)
+    return families, keys
+
+
+def _cv_families(data, folds, repeats, seed, stratify):
+    """The folds (one family each), and each fold's row key."""
     from sklearn.model_selection import KFold, StratifiedKFold
 
     splitter = StratifiedKFold if stratify else KFold
-    splits = []
+    families, keys = [], []
     for s in range(seed, seed + repeats):
         kf = splitter(n_splits=folds, shuffle=True, random_state=s)
         try:
@@ -972,9 +1222,9 @@ def _cv_splits(data, folds, repeats, seed, stratify):
         except ValueError as exc:
             raise DigitlabError(f"Cannot make {folds} folds: {exc}") from None
         for fold, (train_index, test_index) in enumerate(parts):
-            key = {"test_size": None, "seed": s, "fold": fold}
-            splits.append((key, train_index, test_index))
-    return splits
+            families.append(_Family.of_split(len(data), train_index, test_index))
+            keys.append({"test_size": None, "seed": s, "fold": fold})
+    return families, keys
 
 
 def _summarize_cells(rows, groups, ks) -> list[Cell]:

@@ -63,10 +63,23 @@ class TrainResult:
             "test_size": self.split.test_size,
             "seed": self.split.seed,
             "stratify": self.split.stratify,
-            "k": m.k,
+            "k": m.n_neighbors_,
             "weights": m.weights,
             "metric": m.metric,
         }
+
+    def save(self, path, *, force: bool = False):
+        """Write the fitted model to ``path`` (``.npz`` + JSON, no pickle) with
+        what it was trained on and its test accuracy; returns the path written.
+        An existing file is only replaced with ``force``."""
+        metadata = {
+            "data": self.data.source,
+            "accuracy": self.accuracy,
+            "config": self.config(),
+        }
+        from digitlab.modelfile import save_model
+
+        return save_model(self.model, path, force=force, metadata=metadata)
 
     def to_dict(self) -> dict:
         """Everything ``digitlab train --json`` prints."""
@@ -90,7 +103,8 @@ class TrainResult:
             f"Split: test_size={s.test_size} ({s.n_test} test / {s.n_train} train), "
             f"seed {s.seed}" + (", stratified" if s.stratify else ""),
             (
-                f"Model: k-nearest neighbors, k={m.k}, {m.weights} votes, {m.metric}"
+                f"Model: k-nearest neighbors, k={m.n_neighbors_}, {m.weights} votes, "
+                f"{m.metric}"
                 if isinstance(m, KNN)
                 else f"Model: recipe {m.recipe}: {m.description}"
             ),

@@ -312,6 +312,8 @@ def create_app(
         version=__version__,
         summary="Draw a digit and watch a k-nearest-neighbors model decide.",
         description=(
+            # Swagger UI shows this markdown at the top of /docs: the way back.
+            "[← Back to the drawing page](/)\n\n"
             "The JSON API behind the drawing page. Every mistake is answered with "
             "a 4xx and one sentence in `detail`; an error inside digitlab is "
             "logged by the server and answered with a short 500."

@@ -123,6 +123,14 @@ class ModelInfo(BaseModel):
         "(`serve --examples`, POST /api/examples); each is learned with a few "
         "slightly slanted copies, counted in n_train.",
     )
+    n_example_rows: int = Field(
+        default=0, description="The rows of n_train that the user's examples added."
+    )
+    learns_examples: bool = Field(
+        default=False,
+        description="Whether POST /api/examples teaches it (k-nearest-neighbors "
+        "models) or only saves the picture.",
+    )
     accuracy: float | None = Field(
         description="Accuracy on its test split, when known."
     )

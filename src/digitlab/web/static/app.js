@@ -108,6 +108,9 @@
     predictNow();
   }
 
+  // What the "that was a …" line says while no drawing has been saved.
+  const SAVE_HINT = $("save-status").textContent;
+
   $("undo").addEventListener("click", undo);
   $("clear").addEventListener("click", clear);
   document.addEventListener("keydown", (event) => {
@@ -189,6 +192,8 @@
       state.sent += 1;
       state.shown = state.sent;
       showEmpty();
+      // The message about a saved drawing goes with the drawing.
+      $("save-status").textContent = SAVE_HINT;
       return;
     }
     if (state.upload && state.strokes.length === 0 && !state.current) {
@@ -299,12 +304,13 @@
     list.replaceChildren();
     for (const n of neighbors || []) {
       const li = document.createElement("li");
-      li.className = "neighbor" + (n.label === digit ? " agree" : "");
+      li.className = "neighbor" + (n.label === digit ? " agree" : "") + (n.yours ? " yours" : "");
       li.dataset.label = n.label;
       li.dataset.distance = String(n.distance);
+      li.dataset.yours = n.yours ? "true" : "false";
       const canvas = neighborCanvas(n.pixels, max);
       canvas.setAttribute("role", "img");
-      canvas.setAttribute("aria-label", "training digit " + n.label);
+      canvas.setAttribute("aria-label", (n.yours ? "your example of " : "training digit ") + n.label);
       const label = document.createElement("span");
       label.className = "nlabel";
       label.textContent = n.label;
@@ -313,6 +319,13 @@
       dist.textContent = "d = " + n.distance.toFixed(1);
       dist.title = "distance to your digit, training row " + n.index;
       li.append(canvas, label, dist);
+      if (n.yours) {
+        const mark = document.createElement("span");
+        mark.className = "nyours";
+        mark.textContent = "yours";
+        mark.title = "one of the examples you taught the model (or a slightly slanted copy of one)";
+        li.appendChild(mark);
+      }
       list.appendChild(li);
     }
   }
@@ -323,8 +336,11 @@
     const k = answer.neighbors.length;
     const pct = Math.round(answer.confidence * 100);
     if (answer.explained_by === "neighbors") {
+      const yours = answer.neighbors.filter((n) => n.yours).length;
       $("confidence").textContent =
-        pct + " % of the " + k + " nearest training digits say " + answer.digit + ".";
+        pct + " % of the " + k + " nearest training digits say " + answer.digit +
+        (yours === 0 ? "." : yours === k ? " (all of them your examples)."
+          : " (" + yours + " of them your examples).");
     } else if (answer.explained_by === "probabilities") {
       $("confidence").textContent =
         "The model gives " + answer.digit + " a probability of " + pct + " %.";
@@ -417,7 +433,23 @@
     }
     const many = answer.count === 1 ? "1 example" : answer.count + " examples";
     status.textContent =
-      "Saved as " + answer.path + " (" + many + " of " + answer.label + " in " + answer.folder + ").";
+      "Saved as " + answer.path + " (" + many + " of " + answer.label + " in " + answer.folder + ")" +
+      (answer.learned ? " and learned: the next answer uses it." : ".");
+    showExampleCount(answer.n_examples, answer.learned);
+    // Learned: ask again, so the answer on screen is the model's new one.
+    if (answer.learned && !isEmpty()) predictNow();
+  }
+
+  function showExampleCount(n, learns) {
+    const line = $("examples-count");
+    if (!learns) {
+      line.textContent = "";
+      return;
+    }
+    line.textContent = n === 0
+      ? "The model has learned none of your examples yet."
+      : "The model has learned " + n + (n === 1 ? " example" : " examples") + " of yours.";
+    line.dataset.count = String(n);
   }
 
   // ---- start -----------------------------------------------------------------
@@ -437,16 +469,19 @@
       showEmpty();
       const parts = [];
       parts.push(info.description + (info.recipe ? " (recipe " + info.recipe + ")" : ""));
-      const n = info.n_train.toLocaleString("en");
+      // The user's examples (and their copies) are counted apart.
+      const rows = info.n_train - info.n_example_rows;
+      const n = rows.toLocaleString("en");
       // The default model adds slanted copies to scikit-learn's 1,797 digits.
       parts.push(info.data !== "digits"
         ? "trained on " + n + " digits of " + info.data
-        : info.n_train === 1797
+        : rows === 1797
           ? "trained on scikit-learn's 1,797 digits"
           : "trained on " + n + " rows made from scikit-learn's 1,797 digits");
       if (info.accuracy !== null) parts.push("test accuracy " + (info.accuracy * 100).toFixed(1) + " %");
       $("model-line").textContent = "Model: " + parts.join(" · ");
       if (info.accuracy_note) $("model-line").title = info.accuracy_note;
+      showExampleCount(info.n_examples, info.learns_examples);
     } catch (err) {
       $("model-line").textContent = "Could not reach the digitlab server.";
     }

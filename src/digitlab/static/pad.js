@@ -1,0 +1,447 @@
+// digitlab's drawing pad for notebooks (an anywidget ES module).
+// The front end only draws and sends the drawing; the kernel answers with the
+// same explain() the web page uses. Plain JavaScript, no build step, nothing
+// loaded from elsewhere. The drawing logic follows the web page's app.js.
+
+const DEBOUNCE_MS = 120;
+
+const TEMPLATE = `
+<div class="dl-model muted"></div>
+<div class="dl-columns">
+  <section class="dl-draw">
+    <canvas class="dl-canvas" width="280" height="280" tabindex="0" role="img"
+            aria-label="Drawing area: draw one digit with the mouse, a finger or a pen"></canvas>
+    <div class="dl-tools">
+      <button type="button" class="dl-undo" title="Undo the last stroke (Ctrl+Z)">Undo</button>
+      <button type="button" class="dl-clear" title="Clear the drawing">Clear</button>
+    </div>
+    <p class="dl-hint muted">One digit, large, in the middle. Mouse, finger or pen; Ctrl+Z undoes.</p>
+    <fieldset class="dl-teach">
+      <legend>That was a …</legend>
+      <div class="dl-labels"></div>
+      <p class="dl-status muted" role="status" aria-live="polite"></p>
+    </fieldset>
+  </section>
+  <section class="dl-answer-side">
+    <div class="dl-answer" aria-live="polite" aria-atomic="true">
+      <output class="dl-digit" aria-label="predicted digit">?</output>
+      <p class="dl-confidence muted">Draw a digit to begin.</p>
+    </div>
+    <p class="dl-error" role="alert" hidden></p>
+    <h4>Votes</h4>
+    <ol class="dl-votes" aria-label="vote share for each digit"></ol>
+    <div class="dl-two">
+      <div>
+        <h4>What the model sees</h4>
+        <div class="dl-grid" role="img" aria-label="the model input"></div>
+      </div>
+      <div>
+        <h4>Nearest training digits</h4>
+        <ol class="dl-neighbors" aria-label="nearest training digits"></ol>
+        <p class="dl-neighbors-note muted" hidden>This model does not decide by its nearest training digits, so there are none to show.</p>
+      </div>
+    </div>
+  </section>
+</div>`;
+
+function shade(value, max) {
+  const v = Math.max(0, Math.min(1, value / max));
+  const level = Math.round(255 * (1 - v));
+  return "rgb(" + level + "," + level + "," + level + ")";
+}
+
+function neighborCanvas(pixels, shape, max) {
+  const [rows, cols] = shape;
+  const canvas = document.createElement("canvas");
+  canvas.width = cols;
+  canvas.height = rows;
+  const c = canvas.getContext("2d");
+  const img = c.createImageData(cols, rows);
+  for (let i = 0; i < pixels.length; i++) {
+    const level = Math.round(255 * (1 - Math.max(0, Math.min(1, pixels[i] / max))));
+    img.data.set([level, level, level, 255], i * 4);
+  }
+  c.putImageData(img, 0, 0);
+  return canvas;
+}
+
+function render({ model, el }) {
+  const root = document.createElement("div");
+  root.className = "digitlab-pad";
+  // JupyterLab's keyboard shortcuts (z, Ctrl+Z on cells...) stay out of the pad.
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
+  root.innerHTML = TEMPLATE;
+  root.dataset.state = "ready";
+  el.appendChild(root);
+  const $ = (name) => root.querySelector(".dl-" + name);
+  const pad = $("canvas");
+  const ctx = pad.getContext("2d");
+  const state = {
+    strokes: [],      // each stroke: {width, points: [[x, y], ...]}
+    current: null,    // the stroke being drawn
+    background: null, // an Image the kernel set (pad.picture = ...)
+    sentImage: model.get("image"),
+    timer: null,
+  };
+
+  // ---- drawing ---------------------------------------------------------------
+
+  function penWidth() { return Math.round(pad.width / 13); }
+
+  function paint() {
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, pad.width, pad.height);
+    if (state.background) {
+      const img = state.background;
+      const scale = Math.min(pad.width / img.width, pad.height / img.height);
+      const w = img.width * scale, h = img.height * scale;
+      ctx.drawImage(img, (pad.width - w) / 2, (pad.height - h) / 2, w, h);
+    }
+    ctx.strokeStyle = "#111111";
+    ctx.fillStyle = "#111111";
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    const all = state.current ? state.strokes.concat([state.current]) : state.strokes;
+    for (const stroke of all) {
+      const pts = stroke.points;
+      ctx.lineWidth = stroke.width;
+      if (pts.length === 1) {
+        ctx.beginPath();
+        ctx.arc(pts[0][0], pts[0][1], stroke.width / 2, 0, 2 * Math.PI);
+        ctx.fill();
+        continue;
+      }
+      ctx.beginPath();
+      ctx.moveTo(pts[0][0], pts[0][1]);
+      for (let i = 1; i < pts.length; i++) ctx.lineTo(pts[i][0], pts[i][1]);
+      ctx.stroke();
+    }
+  }
+
+  function padPoint(event) {
+    const box = pad.getBoundingClientRect();
+    return [
+      ((event.clientX - box.left) / box.width) * pad.width,
+      ((event.clientY - box.top) / box.height) * pad.height,
+    ];
+  }
+
+  function isEmpty() {
+    return state.strokes.length === 0 && !state.current && !state.background;
+  }
+
+  function onDown(event) {
+    if (event.button !== 0 && event.pointerType === "mouse") return;
+    event.preventDefault();
+    pad.focus({ preventScroll: true });
+    pad.setPointerCapture(event.pointerId);
+    // A pen presses harder for thicker lines; mouse and finger use the plain pen.
+    const pressure = event.pointerType === "pen" && event.pressure > 0 ? event.pressure : 0.5;
+    state.current = { width: penWidth() * (0.75 + pressure / 2), points: [padPoint(event)] };
+    paint();
+  }
+
+  function onMove(event) {
+    if (!state.current || !pad.hasPointerCapture(event.pointerId)) return;
+    event.preventDefault();
+    const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
+    for (const e of events.length ? events : [event]) state.current.points.push(padPoint(e));
+    paint();
+    schedule();
+  }
+
+  function onUp(event) {
+    if (!state.current) return;
+    if (pad.hasPointerCapture(event.pointerId)) pad.releasePointerCapture(event.pointerId);
+    state.strokes.push(state.current);
+    state.current = null;
+    paint();
+    sendNow();
+  }
+
+  function undo() {
+    if (state.strokes.length) state.strokes.pop();
+    else if (state.background) state.background = null;
+    else return;
+    paint();
+    sendNow();
+  }
+
+  function clear() {
+    state.strokes = [];
+    state.current = null;
+    state.background = null;
+    paint();
+    sendNow();
+  }
+
+  function onKey(event) {
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") {
+      event.preventDefault();
+      event.stopPropagation();
+      undo();
+    }
+  }
+
+  pad.addEventListener("pointerdown", onDown);
+  pad.addEventListener("pointermove", onMove);
+  pad.addEventListener("pointerup", onUp);
+  pad.addEventListener("pointercancel", onUp);
+  root.addEventListener("keydown", onKey);
+  $("undo").addEventListener("click", undo);
+  $("clear").addEventListener("click", clear);
+
+  // ---- sending the drawing -------------------------------------------------
+
+  function schedule() {
+    clearTimeout(state.timer);
+    state.timer = setTimeout(sendNow, DEBOUNCE_MS);
+  }
+
+  function sendNow() {
+    clearTimeout(state.timer);
+    state.timer = null;
+    const image = isEmpty() ? "" : pad.toDataURL("image/png");
+    state.sentImage = image;
+    root.dataset.state = "predicting";
+    model.set("image", image);
+    model.set("_drawn", model.get("_drawn") + 1);
+    model.save_changes();
+  }
+
+  // A picture set in the kernel (pad.picture = ...) is shown on the canvas.
+  function onImage() {
+    const image = model.get("image");
+    if (image === state.sentImage) return;
+    state.sentImage = image;
+    state.strokes = [];
+    state.current = null;
+    if (!image) {
+      state.background = null;
+      paint();
+      return;
+    }
+    const img = new Image();
+    img.onload = () => {
+      if (state.sentImage !== image) return;
+      state.background = img;
+      paint();
+    };
+    img.src = image;
+  }
+
+  // ---- showing the answer --------------------------------------------------
+
+  function info() { return model.get("model_info") || {}; }
+  function classes() { return info().classes || ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]; }
+  function inputShape() { return info().input_shape || [8, 8]; }
+  function inputMax() { return info().input_max || 16; }
+
+  function buildVotes() {
+    const list = $("votes");
+    list.replaceChildren();
+    for (const label of classes()) {
+      const li = document.createElement("li");
+      li.dataset.label = label;
+      li.innerHTML =
+        '<span class="dl-vlabel"></span><span class="dl-track" role="meter" aria-valuemin="0" ' +
+        'aria-valuemax="100" aria-valuenow="0"><span class="dl-fill"></span></span>' +
+        '<span class="dl-share">0 %</span>';
+      li.querySelector(".dl-vlabel").textContent = label;
+      li.querySelector(".dl-track").setAttribute("aria-label", "votes for " + label);
+      list.appendChild(li);
+    }
+  }
+
+  function buildGrid() {
+    const [rows, cols] = inputShape();
+    const grid = $("grid");
+    grid.replaceChildren();
+    grid.style.gridTemplateColumns = "repeat(" + cols + ", 1fr)";
+    for (let i = 0; i < rows * cols; i++) {
+      const cell = document.createElement("div");
+      cell.className = "dl-cell";
+      cell.textContent = "0";
+      grid.appendChild(cell);
+    }
+    // Large inputs (28×28) are shown as shades only: numbers would not fit.
+    grid.classList.toggle("dl-dense", cols > 12);
+  }
+
+  function buildLabels() {
+    const row = $("labels");
+    row.replaceChildren();
+    for (const label of classes()) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = label;
+      button.dataset.label = label;
+      button.setAttribute("aria-label", "that was a " + label + ": teach the model this drawing as a " + label);
+      button.addEventListener("click", () => {
+        if (state.timer) sendNow(); // the kernel teaches the drawing as it is now
+        root.dataset.teaching = label;
+        model.send({ type: "teach", label });
+      });
+      row.appendChild(button);
+    }
+  }
+
+  function setVotes(votes, digit) {
+    for (const li of $("votes").children) {
+      const share = votes ? votes[li.dataset.label] || 0 : 0;
+      const pct = Math.round(share * 100);
+      li.querySelector(".dl-fill").style.width = share * 100 + "%";
+      li.querySelector(".dl-share").textContent = pct + " %";
+      li.querySelector(".dl-track").setAttribute("aria-valuenow", String(pct));
+      li.classList.toggle("dl-top", votes !== null && li.dataset.label === digit);
+    }
+  }
+
+  function setGrid(input) {
+    const cells = $("grid").children;
+    const flat = input ? input.flat() : null;
+    const max = inputMax();
+    $("grid").classList.toggle("dl-empty", !flat);
+    for (let i = 0; i < cells.length; i++) {
+      const value = flat ? flat[i] : 0;
+      cells[i].style.background = shade(value, max);
+      cells[i].classList.toggle("dl-dark", value / max > 0.5);
+      cells[i].textContent = Number.isInteger(value) ? String(value) : value.toFixed(1);
+    }
+  }
+
+  function setNeighbors(neighbors, digit) {
+    const list = $("neighbors");
+    list.replaceChildren();
+    for (const n of neighbors || []) {
+      const li = document.createElement("li");
+      const yours = Boolean(n.yours); // one of the user's taught drawings
+      li.className = "dl-neighbor" + (n.label === digit ? " dl-agree" : "") + (yours ? " dl-yours" : "");
+      li.dataset.label = n.label;
+      li.dataset.distance = String(n.distance);
+      li.dataset.index = String(n.index);
+      const canvas = neighborCanvas(n.pixels, inputShape(), inputMax());
+      canvas.setAttribute("role", "img");
+      canvas.setAttribute("aria-label", (yours ? "your digit " : "training digit ") + n.label);
+      const label = document.createElement("span");
+      label.className = "dl-nlabel";
+      label.textContent = n.label;
+      const dist = document.createElement("span");
+      dist.className = "dl-ndist";
+      dist.textContent = "d = " + n.distance.toFixed(1);
+      dist.title = "distance to your digit, training row " + n.index;
+      li.append(canvas, label, dist);
+      if (yours) {
+        const tag = document.createElement("span");
+        tag.className = "dl-ntag";
+        tag.textContent = "yours";
+        li.append(tag);
+      }
+      list.appendChild(li);
+    }
+  }
+
+  function setLabelButtons(enabled) {
+    for (const b of $("labels").children) b.disabled = !enabled;
+  }
+
+  function showModel() {
+    const i = info();
+    if (!i.classes) return;
+    const parts = [i.description + (i.recipe ? " (recipe " + i.recipe + ")" : "")];
+    const n = Number(i.n_train).toLocaleString("en");
+    parts.push(i.data !== "digits"
+      ? "trained on " + n + " rows of " + i.data
+      : i.n_train === 1797 ? "trained on scikit-learn's 1,797 digits"
+        : "trained on " + n + " rows made from scikit-learn's 1,797 digits");
+    if (i.n_examples) parts.push("holds " + i.n_examples + " of your drawings");
+    if (i.accuracy !== null && i.accuracy !== undefined) {
+      parts.push("test accuracy " + (i.accuracy * 100).toFixed(1) + " %");
+    }
+    $("model").textContent = "Model: " + parts.join(" · ");
+    $("model").title = i.accuracy_note || "";
+    const taught = i.n_examples || 0;
+    if (!model.get("status")) {
+      $("status").textContent = taught
+        ? "The model holds " + taught + " of your drawings."
+        : "Teach the model your handwriting: draw a digit, then press its true label"
+          + (i.examples ? " (saved in " + i.examples + ")." : ".");
+    }
+  }
+
+  function showAnswer() {
+    const answer = model.get("prediction");
+    const message = model.get("message");
+    const error = $("error");
+    if (answer) {
+      error.hidden = true;
+      $("digit").textContent = answer.digit;
+      const k = answer.neighbors.length;
+      const pct = Math.round(answer.confidence * 100);
+      if (answer.explained_by === "neighbors") {
+        $("confidence").textContent =
+          pct + " % of the " + k + " nearest training digits say " + answer.digit + ".";
+      } else if (answer.explained_by === "probabilities") {
+        $("confidence").textContent = "The model gives " + answer.digit + " a probability of " + pct + " %.";
+      } else {
+        $("confidence").textContent = "The model decides " + answer.digit + " (it gives no vote shares).";
+      }
+      $("neighbors-note").hidden = answer.explained_by === "neighbors";
+      setVotes(answer.votes, answer.digit);
+      setGrid(answer.input);
+      setNeighbors(answer.neighbors, answer.digit);
+      setLabelButtons(true);
+      return;
+    }
+    $("digit").textContent = "?";
+    $("confidence").textContent = message ? "" : "Draw a digit to begin.";
+    error.textContent = message;
+    error.hidden = !message;
+    $("neighbors-note").hidden = true;
+    setVotes(null, null);
+    setGrid(null);
+    setNeighbors([], null);
+    setLabelButtons(false);
+  }
+
+  function onAnswered() {
+    if (model.get("_answered") >= model.get("_drawn")) root.dataset.state = "ready";
+  }
+
+  function onStatus() {
+    $("status").textContent = model.get("status");
+    delete root.dataset.teaching;
+    showModel();
+  }
+
+  function onInfo() {
+    buildVotes();
+    buildGrid();
+    buildLabels();
+    showModel();
+    showAnswer();
+  }
+
+  const handlers = [
+    ["change:prediction", showAnswer],
+    ["change:message", showAnswer],
+    ["change:_answered", onAnswered],
+    ["change:image", onImage],
+    ["change:status", onStatus],
+    ["change:n_taught", showModel],
+    ["change:model_info", onInfo],
+  ];
+  for (const [name, handler] of handlers) model.on(name, handler);
+
+  onInfo();
+  state.sentImage = null;
+  onImage();
+  paint();
+
+  return () => {
+    clearTimeout(state.timer);
+    for (const [name, handler] of handlers) model.off(name, handler);
+  };
+}
+
+export default { render };
