@@ -71,7 +71,11 @@ def predict(paths, model_path, k, show, show_input, recipe, force, as_json):
         raise DigitlabError(
             "--model and --recipe both choose the model; give only one of them."
         )
-    result = predict_files(paths, model_path or default_model(recipe), k=k)
+    if model_path is None and recipe is None:
+        model = _default_model_with_progress()
+    else:
+        model = model_path or default_model(recipe)
+    result = predict_files(paths, model, k=k)
     shown = _write_inputs(result, show_input, force)
     record(result, files=[shown])
     done = [f"Model input saved to {show_input}"] if shown else []
@@ -80,6 +84,21 @@ def predict(paths, model_path, k, show, show_input, recipe, force, as_json):
         click.echo(f"Error: {message}", err=True)
     if result.failures:
         sys.exit(EXIT_USER_ERROR)
+
+
+def _default_model_with_progress():
+    """The default model; the first time, say what is built and show progress."""
+    from digitlab.cli.progress import ProgressBar
+    from digitlab.predict import default_model, default_model_ready
+
+    if default_model_ready():
+        return default_model()
+    sentence = (
+        "Building the default model once: slanted copies of the 1,797 built-in "
+        "digits (kept in the cache for next time)"
+    )
+    with ProgressBar(sentence) as bar:
+        return default_model(progress=bar and bar.update)
 
 
 def _write_inputs(result, path, force: bool):
