@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from digitlab import DigitlabError, KNN
+from digitlab import KNN, DigitlabError
 from digitlab._tangent import N_CANDIDATES, tangent_sq_distances
 from digitlab.neighbors import kneighbors
 

@@ -61,13 +61,14 @@ def _side(n_features: int) -> int:
 
 
 @functools.lru_cache(maxsize=4)
-def _operators(side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The smoothed picture and its two gradients as one matrix on the rows.
+def _operators(side: int):
+    """The smoothed picture and its two gradients as matrices on the rows.
 
     Drawing at twice the resolution, blurring, differentiating and pooling
-    back are all linear, so together they are one matrix of shape
-    (n_features, 3 n_features), found by applying the steps to every unit
-    row once. Also returns the x and y position of every pixel.
+    back are all linear, so each is one matrix, found by applying the steps to
+    every unit row once: the smoothing (n_features, n_features) and the x and
+    y gradients side by side (n_features, 2 n_features). Also returns the x
+    and y position of every pixel.
     """
     n = side * side
     units = np.eye(n).reshape(n, side, side)
@@ -75,20 +76,21 @@ def _operators(side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     smooth = ndimage.gaussian_filter(fine, (0, _BLUR, _BLUR), mode="constant")
     parts = [fine, np.gradient(smooth, axis=2), np.gradient(smooth, axis=1)]
     cell = (n, side, _UPSAMPLE, side, _UPSAMPLE)
-    operator = np.concatenate(
-        [p.reshape(cell).mean(axis=(2, 4)).reshape(n, n) for p in parts], axis=1
-    )
+    pooled = [p.reshape(cell).mean(axis=(2, 4)).reshape(n, n) for p in parts]
+    smoothing, gx, gy = pooled
+    gradients = np.ascontiguousarray(np.concatenate([gx, gy], axis=1))
     middle = (side - 1) / 2
     yy, xx = np.mgrid[0:side, 0:side]
-    return operator, ((xx - middle) / side).ravel(), ((yy - middle) / side).ravel()
+    x, y = ((xx - middle) / side).ravel(), ((yy - middle) / side).ravel()
+    return smoothing, gradients, x, y
 
 
-def _drawn_with_tangents(rows: np.ndarray, side: int):
-    """Rows (m, f) -> their smoothed pictures (m, f) and tangents (m, 7, f)."""
-    operator, x, y = _operators(side)
-    f = operator.shape[1] // 3
-    out = rows @ operator
-    smooth, gx, gy = out[:, :f], out[:, f : 2 * f], out[:, 2 * f :]
+def _tangents(rows: np.ndarray, side: int) -> np.ndarray:
+    """The seven tangents of each row: (m, f) -> (m, 7, f)."""
+    _, gradients, x, y = _operators(side)
+    f = side * side
+    out = rows @ gradients
+    gx, gy = out[:, :f], out[:, f:]
     xgx, ygx, xgy, ygy = x * gx, y * gx, x * gy, y * gy
     tangents = np.empty((len(rows), 7, f))
     tangents[:, 0] = gx  # shift right
@@ -98,7 +100,7 @@ def _drawn_with_tangents(rows: np.ndarray, side: int):
     np.subtract(xgx, ygy, out=tangents[:, 4])  # stretch along x, squeeze along y
     np.add(ygx, xgy, out=tangents[:, 5])  # the same along the diagonals
     np.hypot(gx, gy, out=tangents[:, 6])  # a thicker pen
-    return smooth, tangents
+    return tangents
 
 
 def tangent_sq_distances(query: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -129,15 +131,17 @@ def tangent_sq_distances(query: np.ndarray, rows: np.ndarray) -> np.ndarray:
     query = np.asarray(query, dtype=np.float64)
     rows = np.asarray(rows, dtype=np.float64)
     side = _side(query.shape[-1])
-    fine_q, tq = _drawn_with_tangents(query[None], side)
-    fine_x, tx = _drawn_with_tangents(rows, side)
+    tq = _tangents(query[None], side)
+    tx = _tangents(rows, side)
     m, n_tangents, f = tx.shape
+    # The smoothing is linear: the difference of the smoothed pictures is the
+    # smoothed difference, which is exactly zero for a row equal to the query.
+    difference = (rows - query) @ _operators(side)[0]
     # q + Tq a = x + Tx b  <=>  x - q = Tq a - Tx b: the least-squares fit of
     # the difference by the 14 tangents together. In two steps: first what the
     # query's own tangents explain (an orthonormal basis of them, shared by all
     # rows), then what the row's tangents explain of the rest.
     basis_q = _orthonormal(tq[0])
-    difference = fine_x - fine_q
     difference -= (difference @ basis_q.T) @ basis_q
     rest = tx.reshape(m * n_tangents, f)
     rest = (rest - (rest @ basis_q.T) @ basis_q).reshape(m, n_tangents, f)

@@ -188,9 +188,7 @@ def default_model(recipe: str | None = None, *, progress=None) -> KNN:
     accuracy, n_correct, n_test = _default_lesson_score()
     model.metadata_ = {
         "data": "digits",
-        "training": (
-            f"digits + {len(X) // 1797 - 1} slanted copies, tangent distance"
-        ),
+        "training": (f"digits + {len(X) // 1797 - 1} slanted copies, tangent distance"),
         "accuracy": accuracy,
         "n_test": n_test,
         "accuracy_note": (

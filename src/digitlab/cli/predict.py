@@ -93,11 +93,13 @@ def _default_model_with_progress():
 
     if default_model_ready():
         return default_model()
-    sentence = (
-        "Building the default model once: slanted copies of the 1,797 built-in "
-        "digits (kept in the cache for next time)"
-    )
-    with ProgressBar(sentence) as bar:
+    if sys.stderr.isatty():
+        click.echo(
+            "Building the default model once: 8 slanted copies of each of the "
+            "1,797 built-in digits, kept in the cache for the next runs.",
+            err=True,
+        )
+    with ProgressBar("Drawing the copies") as bar:
         return default_model(progress=bar and bar.update)
 
 
