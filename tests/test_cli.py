@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -123,3 +124,33 @@ def test_user_error_in_a_real_process_has_no_traceback():
     assert proc.stderr.strip().splitlines() == [
         "Error: k must be a whole number of at least 1, got 0."
     ]
+
+
+def test_n_neighbors_is_an_alias_of_k_everywhere_k_is():
+    """Learners type scikit-learn's name; it sets the same number as --k."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.neighbors import KNeighborsClassifier
+
+    digits = load_digits()
+    X_train, X_test, y_train, y_test = train_test_split(
+        digits.data, digits.target, test_size=0.2, random_state=0
+    )
+    sk = KNeighborsClassifier(n_neighbors=3).fit(X_train, y_train)
+    right = int((sk.predict(X_test) == y_test).sum())
+    alias = run("train", "--n-neighbors", "3", "--no-record")
+    assert alias.exit_code == 0, alias.output
+    assert f"Accuracy: {right / 360:.4f} ({right} of 360 test digits right)" in (
+        alias.output
+    )
+    assert alias.output == run("train", "--k", "3", "--no-record").output
+    for command, value in (("mistakes", "3"), ("sweep", "1,3")):
+        extra = ["--repeats", "2"] if command == "sweep" else []
+        by_alias = run(command, "--n-neighbors", value, *extra, "--json", "--no-record")
+        by_k = run(command, "--k", value, *extra, "--json", "--no-record")
+        assert by_alias.exit_code == 0, by_alias.output
+        assert json.loads(by_alias.output) == json.loads(by_k.output)
+    picture = Path(__file__).parent / "fixtures" / "drawn" / "3_s1_paper.png"
+    by_alias = run("predict", str(picture), "--n-neighbors", "3", "--json")
+    assert by_alias.exit_code == 0, by_alias.output
+    assert by_alias.output == run("predict", str(picture), "--k", "3", "--json").output

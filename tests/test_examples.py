@@ -273,3 +273,88 @@ def test_learn_examples_adds_the_folder_to_the_model(lesson_model, tmp_path):
     assert info["n_examples"] == 3 and info["n_train"] == 1812
     # The lesson's accuracy is still known: the fitted rows are the 1,797 digits.
     assert info["accuracy"] is not None
+
+
+# ---- the commands ------------------------------------------------------------
+
+
+def mine(root: Path) -> Path:
+    """Two more two-circle 8s of the same writer (other pen, other scan)."""
+    (root / "8").mkdir(parents=True)
+    for name in ("8_s0_scan.jpg", "8_s0_blue.jpg"):
+        shutil.copy(DRAWN / name, root / "8" / name)
+    return root
+
+
+def test_predict_with_examples_learns_them_first(tmp_path):
+    from click.testing import CliRunner
+
+    from digitlab.cli import main
+
+    folder = mine(tmp_path / "mine")
+    model = tmp_path / "lesson.npz"
+    data = digitlab.load_digits()
+    digitlab.save_model(digitlab.KNN(5, pipeline="uci8x8").fit(data.X, data.y), model)
+    picture = str(TWO_CIRCLE_EIGHT)
+    cold = CliRunner().invoke(main, ["predict", picture, "--model", str(model)])
+    assert cold.exit_code == 0
+    assert cold.output == f"{picture}  9  (votes: 9 ×4, 8 ×1)\n"
+    taught = CliRunner().invoke(
+        main, ["predict", picture, "--model", str(model), "--examples", str(folder)]
+    )
+    assert taught.exit_code == 0, taught.output
+    assert taught.output == (
+        f"Learned 2 examples of yours from {folder} first.\n"
+        f"{picture}  8  (votes: 8 ×5)\n"
+    )
+    # --k refits the model: the examples stay in it.
+    three = CliRunner().invoke(
+        main,
+        ["predict", picture, "--model", str(model), "--examples", str(folder)]
+        + ["--k", "3"],
+    )
+    assert three.output.endswith(f"{picture}  8  (votes: 8 ×3)\n")
+    missing = CliRunner().invoke(
+        main, ["predict", picture, "--examples", str(tmp_path / "nope")]
+    )
+    assert missing.exit_code == 2
+    assert missing.output == (
+        f"Error: The examples folder {str(tmp_path / 'nope')!r} does not exist; give "
+        "a folder with one subfolder of pictures per label (7/a.png, ...).\n"
+    )
+
+
+def test_train_with_examples_adds_them_to_the_train_part_only(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from digitlab.cli import main
+
+    folder = mine(tmp_path / "mine")
+    saved = tmp_path / "m.npz"
+    result = CliRunner().invoke(
+        main, ["train", "--examples", str(folder), "--save", str(saved), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["n_examples"] == 2 and out["config"]["examples"] == str(folder)
+    assert (out["n_train"], out["n_test"]) == (1437, 360)
+    text = CliRunner().invoke(main, ["train", "--examples", str(folder)]).output
+    assert (
+        f"Examples: 2 of yours from {folder} joined the train part (never the test "
+        "part)\n" in text
+    )
+    # The saved rows: the train part, then the examples with their copies;
+    # not one test digit.
+    split = digitlab.load_digits().split(test_size=0.2, seed=0)
+    model = digitlab.load_model(saved)
+    examples = load_examples(folder, classes=np.arange(10))
+    copies = augment_digits(examples.X, examples.y, EXAMPLE_VARIATIONS)
+    assert np.array_equal(model._fit_X[:1437], split.X_train)
+    assert np.array_equal(model._fit_X[1437:], copies[0])
+    assert np.array_equal(model.classes_[model._y[1437:]], copies[1])
+    assert model.predict(prepare(TWO_CIRCLE_EIGHT)[None]).tolist() == [8]
+    # A model that does not learn by rows is fitted on both together.
+    svc = digitlab.train(recipe="svc", examples=folder)
+    assert len(svc.model._fit_X) == 1437 + 2 and len(svc.examples) == 2

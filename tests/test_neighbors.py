@@ -242,3 +242,55 @@ def test_pruned_ranking_of_large_integers_is_exact(digits):
         np.testing.assert_array_equal(dist[0], expected[0])
         np.testing.assert_array_equal(ind[0], expected[1])
     assert "projection" in fit.__dict__ and "augmented32" not in fit.__dict__
+
+
+def _leave_one_out_by_hand(X, k):
+    """Direct squared distances of every pair, ordered by (distance, row number)."""
+    diff = X[:, None, :] - X[None, :, :]
+    D = np.einsum("ijd,ijd->ij", diff, diff)
+    np.fill_diagonal(D, np.inf)
+    order = np.lexsort((np.broadcast_to(np.arange(len(X)), D.shape), D), axis=1)
+    return np.take_along_axis(D, order[:, :k], 1), order[:, :k]
+
+
+@pytest.mark.parametrize(
+    ("name", "low", "high", "shape", "k", "block_bytes"),
+    [
+        # 0/1 rows: nearly every distance is tied; float32 products, int32 keys.
+        ("ties", 0, 2, (500, 6), 40, 2**18),
+        ("negative", -3, 4, (300, 5), 30, 2**16),
+        # 0..255 over 16 features: float32 products, keys beyond int32.
+        ("int64 keys", 0, 256, (800, 16), 20, 2**21),
+        # 0..255 over 300 features: products above 2**24, float64 keys.
+        ("pixels", 0, 256, (400, 300), 25, 2**20),
+        # Values up to 10**7: exact in float64, but one key per entry would not
+        # be; the value-and-column selection ranks them.
+        ("large", 0, 10**7, (150, 8), 20, 2**20),
+        ("all rows", 0, 3, (40, 2), 39, 2**26),
+    ],
+)
+def test_leave_one_out_ranking_equals_direct_distances(
+    name, low, high, shape, k, block_bytes
+):
+    rng = np.random.default_rng(len(name))
+    X = rng.integers(low, high, shape).astype(np.float64)
+    X[5] = X[3]  # duplicate rows: distance 0 to each other
+    X[7] = high - 1  # the largest row sets the size of the keys
+    dist, ind = kneighbors(
+        X, X, k, exclude_self=True, squared=True, block_bytes=block_bytes
+    )
+    want_dist, want_ind = _leave_one_out_by_hand(X, k)
+    np.testing.assert_array_equal(ind, want_ind)
+    np.testing.assert_array_equal(dist, want_dist)
+    assert dist[3, 0] == dist[5, 0] == 0.0 and 3 in ind[5][dist[5] == 0.0]
+
+
+def test_leave_one_out_ranking_is_the_same_with_any_block_size(digits):
+    X = digits.X.astype(np.float64)
+    whole = kneighbors(X, X, 30, exclude_self=True)
+    blocked = kneighbors(X, X, 30, exclude_self=True, block_bytes=2**20)
+    np.testing.assert_array_equal(whole[1], blocked[1])
+    np.testing.assert_array_equal(whole[0], blocked[0])
+    # And the same as ranking the rows as queries against all others.
+    d, i = kneighbors(X, X[:200], 31)
+    np.testing.assert_array_equal(i[:, 1:], whole[1][:200])

@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import signal
+import site
 import socket
 import subprocess
 import sys
@@ -45,6 +46,7 @@ CHROMIUM_ARGS = [
 
 # Strokes in fractions of the canvas (x, y).
 ONE = [[(0.52, 0.15), (0.50, 0.85)]]
+SEVEN = [[(0.28, 0.2), (0.72, 0.2), (0.45, 0.85)]]
 BAR = [[(0.15, 0.5), (0.85, 0.52)]]
 
 
@@ -88,7 +90,15 @@ def jupyterlab(tmp_path):
     # The lab's own folders, so nothing of the user's is read or written.
     folders = {
         name: tmp_path / "jupyter" / name
-        for name in ("config", "data", "runtime", "settings", "workspaces", "ipython")
+        for name in (
+            "config",
+            "data",
+            "runtime",
+            "settings",
+            "workspaces",
+            "ipython",
+            "home",
+        )
     }
     for folder in folders.values():
         folder.mkdir(parents=True)
@@ -107,6 +117,13 @@ def jupyterlab(tmp_path):
         JUPYTERLAB_WORKSPACES_DIR=str(folders["workspaces"]),
         IPYTHONDIR=str(folders["ipython"]),
         JUPYTER_PLATFORM_DIRS="1",
+        # Anything else that writes under ~ writes here; packages installed
+        # with --user are still found.
+        HOME=str(folders["home"]),
+        XDG_CACHE_HOME=str(folders["home"] / ".cache"),
+        XDG_CONFIG_HOME=str(folders["home"] / ".config"),
+        XDG_DATA_HOME=str(folders["home"] / ".local" / "share"),
+        PYTHONUSERBASE=site.getuserbase(),
         # The kernel imports this checkout's digitlab; DIGITLAB_HOME and
         # DIGITLAB_CACHE_DIR come from conftest (a fresh folder, never ~).
         PYTHONPATH=os.pathsep.join(
@@ -221,6 +238,13 @@ KERNEL_READY_JS = """() => {
 }"""
 
 
+RECORD_POINTERS_JS = """(root) => {
+  window.kinds = [];
+  root.querySelector("canvas").addEventListener(
+    "pointerdown", (e) => window.kinds.push(e.pointerType));
+}"""
+
+
 def shown(pad) -> dict:
     return pad.evaluate(SHOWN_JS)
 
@@ -246,6 +270,52 @@ def draw(page, pad, strokes):
         for point in stroke[1:]:
             page.mouse.move(*at(point), steps=8)
         page.mouse.up()
+
+
+def pen_draw(page, pad, cdp, stroke):
+    """Draw one stroke with a pen (CDP mouse events of pointer type "pen"),
+    checking that the answer arrives before the pen is lifted."""
+    from playwright.sync_api import expect
+
+    box = pad.locator("canvas.dl-canvas").bounding_box()
+
+    def event(kind, p, **more):
+        x = box["x"] + p[0] * box["width"]
+        y = box["y"] + p[1] * box["height"]
+        cdp.send(
+            "Input.dispatchMouseEvent",
+            {"type": kind, "x": x, "y": y, "pointerType": "pen", "force": 0.6} | more,
+        )
+
+    (x0, y0), (x1, y1) = stroke[0], stroke[-1]
+    event("mousePressed", stroke[0], button="left", buttons=1, clickCount=1)
+    for step in range(1, 41):
+        t = step / 40
+        event("mouseMoved", (x0 + t * (x1 - x0), y0 + t * (y1 - y0)), buttons=1)
+        if step % 10 == 0:
+            page.wait_for_timeout(300)  # a pause longer than the debounce
+    expect(pad.locator(".dl-digit")).to_have_text("1", timeout=20_000)  # pen down
+    event("mouseReleased", stroke[-1], button="left", buttons=0, clickCount=1)
+
+
+def touch_draw(pad, cdp, strokes):
+    """Draw with a finger: touch events, which chromium makes pointer events."""
+    box = pad.locator("canvas.dl-canvas").bounding_box()
+
+    def at(p):
+        return {
+            "x": box["x"] + p[0] * box["width"],
+            "y": box["y"] + p[1] * box["height"],
+        }
+
+    for stroke in strokes:
+        touch = "Input.dispatchTouchEvent"
+        cdp.send(touch, {"type": "touchStart", "touchPoints": [at(stroke[0])]})
+        for a, b in zip(stroke, stroke[1:], strict=False):
+            for t in (0.25, 0.5, 0.75, 1.0):
+                point = (a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]))
+                cdp.send(touch, {"type": "touchMove", "touchPoints": [at(point)]})
+        cdp.send(touch, {"type": "touchEnd", "touchPoints": []})
 
 
 def canvas_input(pad) -> list:
@@ -330,6 +400,12 @@ def test_notebook_4_runs_and_the_pad_reads_a_drawn_digit(jupyterlab):
             # The 8×8 grid is what the model sees: the canvas, prepared here.
             assert len(seen["cells"]) == 64 and sum(seen["cells"]) > 0
             assert np.reshape(seen["cells"], (8, 8)).tolist() == canvas_input(pad)
+            # Wide: the buttons under the canvas, the answer beside them.
+            teach = pad.locator(".dl-teach").bounding_box()
+            digit = pad.locator(".dl-digit").bounding_box()
+            canvas = pad.locator("canvas.dl-canvas").bounding_box()
+            assert teach["y"] > canvas["y"] + canvas["height"]
+            assert digit["x"] > teach["x"] + teach["width"]
             # The 5 nearest training digits, nearest first.
             assert len(seen["neighbors"]) == 5
             distances = [n["distance"] for n in seen["neighbors"]]
@@ -367,6 +443,36 @@ def test_notebook_4_runs_and_the_pad_reads_a_drawn_digit(jupyterlab):
             }
             assert "holds 2 of your drawings" in seen["model"]
             shot(page, "notebook-4-taught-1")
+
+            # A narrow notebook (a laptop beside the file browser, Colab): the
+            # pad wraps into one column and never scrolls sideways.
+            page.set_viewport_size({"width": 760, "height": 1000})
+            page.wait_for_timeout(300)
+            widths = pad.evaluate("(r) => [r.scrollWidth, r.clientWidth]")
+            assert widths[0] <= widths[1], widths
+            canvas = pad.locator("canvas.dl-canvas").bounding_box()
+            grid = pad.locator(".dl-grid").bounding_box()
+            assert grid["y"] > canvas["y"] + canvas["height"]  # below, not beside
+            # The answer comes right under the drawing, before the buttons.
+            digit = pad.locator(".dl-digit").bounding_box()
+            teach = pad.locator(".dl-teach").bounding_box()
+            assert canvas["y"] < digit["y"] < teach["y"]
+            pad.scroll_into_view_if_needed()
+            shot(page, "notebook-4-narrow")
+
+            # A pen, live: the answer comes while the pen is still down
+            # (debounced), and a finger draws too.
+            pad.locator(".dl-clear").click()
+            settle(pad, "?")
+            pad.evaluate(RECORD_POINTERS_JS)
+            cdp = page.context.new_cdp_session(page)
+            pen_draw(page, pad, cdp, ONE[0])
+            settle(pad, "1")
+            pad.locator(".dl-clear").click()
+            settle(pad, "?")
+            touch_draw(pad, cdp, SEVEN)
+            settle(pad, "7")
+            assert page.evaluate("() => window.kinds") == ["pen", "touch"]
         except Exception:
             shot(page, "notebook-4-failed")  # what the page showed when it failed
             raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,15 @@ def model_rows():
 def pad(model_rows):
     # A new default model for every test: teaching changes the model in place.
     return digitlab.DrawingPad()
+
+
+@pytest.fixture(scope="module")
+def reading_pad(model_rows):
+    """One pad for the tests that only draw (never teach)."""
+    return digitlab.DrawingPad()
+
+
+DRAWING_NUMBERS = itertools.count(1)
 
 
 def test_the_pad_is_exported_and_imported_lazily():
@@ -99,19 +109,22 @@ def test_the_front_end_is_shipped_in_the_package(pad):
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in DRAWN.glob("*_canvas.png")))
-def test_a_drawing_gets_the_same_answer_as_explain(pad, name):
+def test_a_drawing_gets_the_same_answer_as_explain(reading_pad, name):
+    pad = reading_pad
     # What the front end sends: the drawing as a data URL, numbered.
-    pad.set_state({"image": data_url(DRAWN / name), "_drawn": 1})
+    number = next(DRAWING_NUMBERS)
+    pad.set_state({"image": data_url(DRAWN / name), "_drawn": number})
     expected = explain(pad.model, opened(DRAWN / name))
     assert pad.prediction == expected
     assert pad.input == expected["input"]
     assert np.array(pad.input).shape == (8, 8)
     assert pad.message == ""
-    assert pad._answered == 1  # the front end knows this answer is current
+    assert pad._answered == number  # the front end knows this answer is current
     assert len(pad.prediction["neighbors"]) == 5
 
 
-def test_the_default_model_reads_most_canvas_drawings_right(pad):
+def test_the_default_model_reads_most_canvas_drawings_right(reading_pad):
+    pad = reading_pad
     right = []
     for path in sorted(DRAWN.glob("*_canvas.png")):
         pad.image = data_url(path)
@@ -137,6 +150,12 @@ def test_picture_property_round_trips_files_images_and_arrays(pad, tmp_path):
     # Floats 0..1 are gray levels too.
     pad.picture = page / 255.0
     assert pad.prediction["digit"] == "1"
+    # A data URL is taken as it is (after checking that it holds a picture).
+    url = data_url(DRAWN / "4_s0_canvas.png")
+    pad.picture = url
+    assert pad.image == url and pad.prediction["digit"] == "4"
+    with pytest.raises(DigitlabError, match="The picture is not a picture"):
+        pad.picture = "data:image/png;base64,bm90IGEgcGljdHVyZQ=="
     pad.picture = None
     assert pad.image == "" and pad.prediction is None and pad.input is None
     assert pad.picture is None
@@ -173,7 +192,8 @@ def test_teaching_a_misread_drawing_changes_the_next_prediction(model_rows):
         if explain(model_rows, path)["digit"] != path.name[0]
     ]
     assert misread, "the default model reads every drawn fixture right"
-    for path in misread:
+    # A few of them (a new default model each, ~1 s): enough to show it.
+    for path in misread[:4]:
         pad = digitlab.DrawingPad()
         pad.picture = path
         before = pad.prediction
@@ -249,5 +269,17 @@ def test_the_pad_reads_with_any_fitted_model(digits):
     pad.picture = DRAWN / "0_s0_canvas.png"
     assert len(pad.prediction["neighbors"]) == 3
     assert pad.prediction == explain(model, DRAWN / "0_s0_canvas.png")
-    assert pad.model_info["n_train"] == 1797
+    assert pad.model_info["n_train"] == 1797 and pad.model_info["can_learn"]
     assert "k=3" in repr(pad)
+
+
+def test_a_model_without_neighbors_explains_but_cannot_learn(digits):
+    model = digitlab.RecipeModel("svc", pipeline="uci8x8").fit(digits.X, digits.y)
+    pad = digitlab.DrawingPad(model)
+    pad.picture = DRAWN / "3_s0_canvas.png"
+    assert pad.prediction == explain(model, DRAWN / "3_s0_canvas.png")
+    assert pad.prediction["neighbors"] == []
+    assert pad.model_info["can_learn"] is False
+    assert pad.status.startswith("The model 'svc' does not decide by its nearest")
+    pad._handle_custom_msg({"type": "teach", "label": "3"}, [])
+    assert pad.n_taught == 0 and pad.status.startswith("The model 'svc' does not")

@@ -167,6 +167,7 @@ def test_cli_plot_file_is_the_off_screen_picture(tmp_path, plt, lesson):
     target = tmp_path / "cm.png"
     out = CliRunner().invoke(main, ["mistakes", "--no-record", "--plot", str(target)])
     assert out.exit_code == 0, out.output
+    assert plt.get_fignums() == []  # the CLI leaves no pyplot figure open
     assert target.read_bytes() == render_png(plot_confusion, lesson)
 
 

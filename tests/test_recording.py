@@ -3,6 +3,9 @@ records, it reruns from the CLI, and the history reads back as result objects.""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -197,3 +200,46 @@ def test_record_refuses_what_it_cannot_record(tmp_path):
 def test_python_functions_record_nothing_unless_asked(tmp_path):
     train(load_digits())
     assert not Path(digitlab.runs.default_db_path()).exists()
+
+
+def test_digitlab_runs_is_there_after_a_plain_import(tmp_path):
+    code = (
+        "import sys, digitlab\n"
+        "assert 'digitlab.runs' not in sys.modules\n"
+        "print(repr(digitlab.runs.best()))\n"
+    )
+    env = {**os.environ, "DIGITLAB_HOME": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("No scored runs in")
+
+
+def test_where_neighbors_were_ranked_is_part_of_the_command_line(tmp_path):
+    """--backend is recorded where the CLI declares it (after --data), and the
+    rerun ranks the same way; a Python run outside use() names no backend."""
+    db = tmp_path / "runs.sqlite"
+    cli("train", "--backend", "numpy", "--k", "3", "--runs-db", db)
+    run = only_run(db)
+    assert run.argv == [
+        "train",
+        "--data",
+        "digits",
+        "--backend",
+        "numpy",
+        "--test-size",
+        "0.2",
+        "--seed",
+        "0",
+        "--no-stratify",
+        "--k",
+        "3",
+        "--weights",
+        "uniform",
+        "--metric",
+        "euclidean",
+    ]
+    assert "Identical" in cli("runs", "rerun", "1", "--runs-db", db).stdout
+    python_run = digitlab.runs.run_from_result(train(load_digits(), k=3))
+    assert python_run.argv == [a for a in run.argv if a not in ("--backend", "numpy")]

@@ -25,9 +25,11 @@ from digitlab.data import Dataset
 from digitlab.errors import DigitlabError
 from digitlab.neighbors import kneighbors, vote
 from digitlab.sweep import (
+    evaluate_split,
     parse_ks,
     parse_test_sizes,
     rank_all,
+    shuffle_split_order,
     split_neighbors,
     sweep,
     vote_every_k,
@@ -109,6 +111,126 @@ def test_vote_every_k_equals_vote_for_each_k(digits, weights):
     for j, k in enumerate(ks):
         want = vote(labels[:, :k], dist[:, :k], 10, weights)[1]
         np.testing.assert_array_equal(predicted[:, j], want)
+
+
+def test_shuffle_split_order_gives_train_test_splits_rows():
+    # One permutation per seed serves every test size, as in ShuffleSplit.
+    for n in (1797, 37):
+        index = np.arange(n)
+        for seed in range(40):
+            order = shuffle_split_order(n, seed)
+            for test_size in (0.1, 0.25, 0.5, 0.9, 1, n - 1):
+                train, test = train_test_split(
+                    index, test_size=test_size, random_state=seed
+                )
+                n_test = len(test)
+                np.testing.assert_array_equal(order[:n_test], test)
+                np.testing.assert_array_equal(order[n_test:], train)
+
+
+def _cells_by_direct_search(data, train, test, ks, weights, metric="euclidean"):
+    """n_correct per k from a search of the train part alone and ``vote``."""
+    labels = _labels(data.y)
+    dist, pos = kneighbors(data.X[train], data.X[test], max(ks), metric=metric)
+    neighbor_labels = labels[train][pos]
+    return [
+        int(
+            np.sum(
+                vote(neighbor_labels[:, :k], dist[:, :k], 10, weights)[1]
+                == labels[test]
+            )
+        )
+        for k in ks
+    ]
+
+
+@pytest.mark.parametrize(
+    ("weights", "stratify"),
+    [("uniform", False), ("distance", False), ("uniform", True)],
+)
+def test_every_cell_equals_a_search_of_its_train_part(digits, weights, stratify):
+    # Many seeds and test sizes, every k: each cell is what a KNN fitted on that
+    # split alone gets right.
+    ks = tuple(range(1, 16))
+    sizes = (0.1, 0.37, 0.5, 200)
+    result = sweep(
+        digits,
+        test_sizes=sizes,
+        ks=ks,
+        repeats=12,
+        seed=30,
+        weights=weights,
+        stratify=stratify,
+    )
+    got = {(r["test_size"], r["seed"], r["k"]): r["n_correct"] for r in result.rows}
+    for t in sizes:
+        for s in range(30, 42):
+            train, test = digits.split_indices(t, s, stratify=stratify)
+            want = _cells_by_direct_search(digits, train, test, ks, weights)
+            assert [got[t, s, k] for k in ks] == want, (t, s)
+
+
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+def test_rows_the_ranking_cannot_prove_are_searched_directly(digits, weights):
+    # A ranking 20 deep cannot hold 15 training rows of many test rows at
+    # test_size 0.5, and shallower than k it holds none: both are searched
+    # directly and the cells stay exact.
+    labels = _labels(digits.y)
+    ks = (1, 5, 15)
+    for depth in (20, 8):
+        ranking = rank_all(digits.X, depth)
+        n_direct = 0
+        for t, s in [(0.5, 0), (0.3, 4), (0.1, 9)]:
+            train, test = digits.split_indices(t, s)
+            score = evaluate_split(ranking, labels, train, test, ks, weights)
+            assert score.n_correct.tolist() == _cells_by_direct_search(
+                digits, train, test, ks, weights
+            )
+            n_direct += score.n_direct
+        assert n_direct > 100
+
+
+def test_a_complete_ranking_needs_no_direct_search():
+    # 30 rows with many equal distances, ranked against all 29 others: a tie at
+    # the ranking's last place is still complete, so nothing is searched again.
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 2, (30, 3)).astype(np.float64)
+    ranking = rank_all(X, 29)
+    assert np.all(ranking.ranked[:, -1] == ranking.ranked[:, -2])
+    for seed in range(10):
+        train = np.random.default_rng(seed).permutation(30)
+        test, train = train[:8], train[8:]
+        dist, pos, n_direct = split_neighbors(ranking, train, test, 12)
+        want_dist, want_pos = kneighbors(X[train], X[test], 12)
+        np.testing.assert_array_equal(pos, want_pos)
+        np.testing.assert_array_equal(dist, want_dist)
+        assert n_direct == 0
+
+
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+def test_vote_every_k_with_many_classes_and_deep_k(weights):
+    # 300 classes and k up to 60 (the uniform tallies outgrow 16 bits), and ks
+    # given out of order: every column is still what `vote` says for its k.
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 300, (400, 60))
+    labels[:100] = rng.integers(0, 3, (100, 60))  # many equal votes
+    labels[100:150] = 7  # unanimous rows
+    dist = np.sort(rng.integers(0, 4, (400, 60)).astype(np.float64), axis=1)
+    ks = [60, 1, 2, 13, 40]
+    predicted = vote_every_k(labels, dist, ks, 300, weights)
+    for j, k in enumerate(ks):
+        want = vote(labels[:, :k], dist[:, :k], 300, weights)[1]
+        np.testing.assert_array_equal(predicted[:, j], want)
+
+
+def test_loo_with_distance_weights_equals_a_direct_computation(digits):
+    result = sweep(digits, loo=True, ks=(1, 4, 9), weights="distance")
+    labels = _labels(digits.y)
+    dist, ind = kneighbors(digits.X, digits.X, 9, exclude_self=True)
+    for row in result.rows:
+        k = row["k"]
+        predicted = vote(labels[ind[:, :k]], dist[:, :k], 10, "distance")[1]
+        assert row["n_correct"] == int(np.sum(predicted == labels))
 
 
 # ------------------------------------------------------------- cells equal `train`

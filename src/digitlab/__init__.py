@@ -58,7 +58,14 @@ _EXPORTS = {
 }
 
 
+# Modules reachable as attributes without an import of their own:
+# ``digitlab.runs.best()`` after a plain ``import digitlab``.
+_SUBMODULES = {"runs": "digitlab.runs"}
+
+
 def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(_SUBMODULES[name])
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'digitlab' has no attribute {name!r}")
@@ -68,7 +75,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))
 
 
 class _Package(types.ModuleType):

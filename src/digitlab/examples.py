@@ -31,7 +31,14 @@ __all__ = [
     "mark_examples",
     "save_example",
     "teach",
+    "voting_knn",
+    "NO_INK",
 ]
+
+NO_INK = (
+    "There is no ink in the picture: draw a digit first (or send a picture with "
+    "a digit on it)."
+)
 
 _SAFE_LABEL = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -107,6 +114,23 @@ def save_example(folder, label: str, image, classes) -> dict:
     }
 
 
+def voting_knn(model):
+    """The KNN whose neighbors decide, if they are the raw training digits.
+
+    A plain :class:`KNN`, or a recipe model whose estimator is one (``knn``,
+    ``knn-distance``). Recipes that transform or augment the digits first have
+    no neighbors among the training digits to show.
+    """
+    from digitlab.model import KNN
+
+    if isinstance(model, KNN):
+        return model
+    estimator = getattr(model, "estimator_", None)
+    if isinstance(estimator, KNN):
+        return estimator
+    return None
+
+
 def learner(model):
     """The k-nearest-neighbors model that learns ``model``'s examples.
 
@@ -114,9 +138,7 @@ def learner(model):
     (the ``knn`` and ``knn-distance`` recipes). Other models cannot learn a
     row without being fitted again, and are refused with a sentence.
     """
-    from digitlab.explain import _voting_knn
-
-    knn = _voting_knn(model)
+    knn = voting_knn(model)
     if knn is not None:
         return knn
     name = getattr(model, "recipe", None) or type(model).__name__
@@ -355,7 +377,6 @@ def _as_image(picture):
 def teach_row(model, picture, label, *, folder=None):
     """:func:`teach`, also giving back the prepared row and its class index
     (what the web app's worker processes are sent to learn the same row)."""
-    from digitlab.explain import NO_INK
     from digitlab.preprocess import prepare
 
     knn = learner(model)

@@ -11,15 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from digitlab.errors import DigitlabError
-from digitlab.model import KNN
+from digitlab.examples import NO_INK, voting_knn
 from digitlab.neighbors import vote
 
 __all__ = ["NO_INK", "describe_model", "explain"]
-
-NO_INK = (
-    "There is no ink in the picture: draw a digit first (or send a picture with "
-    "a digit on it)."
-)
 
 
 def _input_shape(n_features: int) -> tuple[int, int]:
@@ -32,7 +27,7 @@ def _is_builtin_digits(model) -> bool:
 
     fit_X = getattr(model, "_fit_X", None)
     # The user's examples (KNN.add_examples) come after the fitted rows.
-    knn = _voting_knn(model)
+    knn = voting_knn(model)
     n_fitted = getattr(knn, "_n_fitted", None) if knn is not None else None
     if fit_X is None or fit_X.shape[1] != 64:
         return False
@@ -48,23 +43,8 @@ def _is_builtin_digits(model) -> bool:
 
 def _n_examples(model) -> int:
     """How many of the user's examples the model holds (KNN.add_examples)."""
-    knn = _voting_knn(model)
+    knn = voting_knn(model)
     return int(getattr(knn, "n_examples_", 0)) if knn is not None else 0
-
-
-def _voting_knn(model) -> KNN | None:
-    """The KNN whose neighbors decide, if they are the raw training digits.
-
-    A plain :class:`KNN`, or a recipe model whose estimator is one (``knn``,
-    ``knn-distance``). Recipes that transform or augment the digits first have
-    no neighbors among the training digits to show.
-    """
-    if isinstance(model, KNN):
-        return model
-    estimator = getattr(model, "estimator_", None)
-    if isinstance(estimator, KNN):
-        return estimator
-    return None
 
 
 def _lesson_accuracy(model) -> tuple[float, str, int]:
@@ -89,7 +69,7 @@ def describe_model(model) -> dict:
     """The facts ``GET /api/model`` shows about a fitted model."""
     meta = dict(getattr(model, "metadata_", None) or {})
     config = meta.get("config") or {}
-    knn = _voting_knn(model)
+    knn = voting_knn(model)
     fit_X = getattr(model, "_fit_X", None)
     n_features = int(getattr(model, "n_features_in_", 64))
     n_train = int(fit_X.shape[0]) if fit_X is not None else int(meta.get("n_train", 0))
@@ -172,7 +152,7 @@ def explain(model, picture, *, info: dict | None = None) -> dict:
     X = row[None, :]
     classes = [str(c) for c in model.classes_]
     neighbors = []
-    knn = _voting_knn(model)
+    knn = voting_knn(model)
     if knn is not None:
         # One ranking gives the neighbors and, counted by the shared vote rule,
         # exactly what knn.predict and knn.predict_proba would answer.

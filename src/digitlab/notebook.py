@@ -16,14 +16,16 @@ import base64
 import functools
 import io
 from importlib import resources
+from pathlib import Path
 
 from digitlab.errors import DigitlabError
 
 # DrawingPad is built on first use by the module's __getattr__ (below).
 __all__ = ["DrawingPad", "picture_data_url"]  # noqa: F822
 
-#: The longest drawing (as a data URL) the pad reads: the web page's limit.
-MAX_IMAGE_CHARS = 12 * 2**20
+#: The longest drawing (as a data URL) the pad reads: the web page's 8 MiB upload
+#: limit, as base64 (4 characters for every 3 bytes).
+MAX_IMAGE_CHARS = 8 * 2**20 * 4 // 3 + 64
 
 
 def _static_text(name: str) -> str:
@@ -36,8 +38,9 @@ def picture_data_url(picture) -> str:
     Parameters
     ----------
     picture : str, Path, bytes, PIL.Image.Image or ndarray
-        A picture file or its bytes, a PIL image, or an array of gray levels
-        (h, w) or colors (h, w, 3|4): uint8 0..255, or floats 0..1.
+        A picture file or its bytes, a PIL image, an array of gray levels
+        (h, w) or colors (h, w, 3|4) (uint8 0..255, or floats 0..1), or a
+        ``data:image/...;base64,...`` URL (checked and given back as it is).
 
     Returns
     -------
@@ -52,8 +55,11 @@ def picture_data_url(picture) -> str:
     import numpy as np
     from PIL import Image
 
-    from digitlab.web.service import open_picture
+    from digitlab.web.service import decode_data_url, open_picture
 
+    if isinstance(picture, str) and picture.startswith("data:"):
+        open_picture(decode_data_url(picture), name="The picture")  # a picture?
+        return picture
     if isinstance(picture, Image.Image):
         image = picture
     elif isinstance(picture, (bytes, bytearray)):
@@ -61,10 +67,8 @@ def picture_data_url(picture) -> str:
     elif isinstance(picture, np.ndarray):
         image = _array_image(picture)
     else:
-        from pathlib import Path
-
         try:
-            path = Path(picture)
+            path = Path(picture).expanduser()
         except TypeError:
             raise DigitlabError(
                 f"A pad picture must be a file path, bytes, a PIL image or an "
@@ -155,6 +159,7 @@ def _pad_class():
         examples : str or Path, optional
             A folder to save taught drawings in, as
             ``<examples>/<label>/<timestamp>.png`` (never overwriting a file).
+            Without it, taught drawings live in the model only.
 
         Attributes
         ----------
@@ -200,14 +205,22 @@ def _pad_class():
         _answered = traitlets.Int(0).tag(sync=True)
 
         def __init__(self, model=None, *, examples=None, **kwargs):
+            from digitlab.examples import learner
             from digitlab.explain import describe_model
             from digitlab.predict import default_model
 
             self.model = default_model() if model is None else model
-            self.examples = examples
+            self.examples = None if examples is None else Path(examples).expanduser()
             self._info = describe_model(self.model)
             self._explained = None  # (image, number) of the answer shown
             super().__init__(**kwargs)
+            try:
+                learner(self.model)
+                self._can_learn = True
+            except DigitlabError as exc:
+                # The buttons stay off and say why (e.g. an SVC recipe).
+                self._can_learn = False
+                self.status = str(exc)
             self.model_info = self._front_end_info()
             self.on_msg(self._on_front_end_message)
             self.observe(self._on_drawing, names=["image", "_drawn"])
@@ -361,6 +374,7 @@ def _pad_class():
                 "input_shape": info["input_shape"],
                 "input_max": info["input_max"],
                 "examples": None if self.examples is None else str(self.examples),
+                "can_learn": self._can_learn,
             }
 
     DrawingPad.__module__ = __name__

@@ -36,6 +36,7 @@ __all__ = [
     "png_img_tag",
     "render_png",
     "save_figure",
+    "save_png",
     "sweep_png",
 ]
 
@@ -118,6 +119,34 @@ def render_png(plot, *args, dpi: int = 120, **kwargs) -> bytes:
     with off_screen():
         drawn = plot(*args, **kwargs)
     return _png(_figure_of(drawn), dpi)
+
+
+def save_png(path, plot, *args, force: bool = False, dpi: int = 120, **kwargs):
+    """Draw ``plot(*args, **kwargs)`` off screen and write it to ``path`` as a PNG.
+
+    What the CLI's ``--plot`` options do: no pyplot figure is made or left open,
+    and an existing file is kept unless ``force``.
+
+    Parameters
+    ----------
+    path : str or Path
+    plot : callable
+        A plot function (or a result's ``plot`` method), as for :func:`render_png`.
+    *args, **kwargs
+        Passed to ``plot``.
+    force : bool
+        Overwrite an existing file.
+    dpi : int
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
+    from digitlab.files import check_target, write_bytes
+
+    check_target(path, force=force)
+    return write_bytes(path, render_png(plot, *args, dpi=dpi, **kwargs), force=force)
 
 
 def png_img_tag(plot, *args, alt: str, dpi: int = 90, **kwargs) -> str:
@@ -251,14 +280,6 @@ def plot_compare(result, ax=None):
 # ------------------------------------------------------------------- sweep
 
 
-def _row_label(result, test_size) -> str:
-    if result.scheme == "split":
-        return f"{test_size}"
-    if result.scheme == "cv":
-        return f"{result.config['cv']}-fold CV"
-    return "leave-one-out"
-
-
 def plot_sweep_heatmap(result, ax=None):
     """Mean accuracy of every (test_size, k) cell as a heatmap; the best is boxed.
 
@@ -277,7 +298,7 @@ def plot_sweep_heatmap(result, ax=None):
     means = np.array([[result.cell(t, k).mean for k in ks] for t in sizes])
     image = ax.imshow(means, aspect="auto", cmap="viridis", origin="upper")
     ax.set_xticks(range(len(ks)), [str(k) for k in ks])
-    ax.set_yticks(range(len(sizes)), [_row_label(result, t) for t in sizes])
+    ax.set_yticks(range(len(sizes)), [result.group_label(t, "axis") for t in sizes])
     ax.set_xlabel("k (n_neighbors)")
     ax.set_ylabel("test_size" if result.scheme == "split" else "")
     if len(ks) * len(sizes) <= 150:
@@ -299,7 +320,7 @@ def plot_sweep_heatmap(result, ax=None):
         _rectangle((bj - 0.5, bi - 0.5), edgecolor="red", linewidth=2.0, fill=False)
     )
     ax.set_title(
-        f"Mean accuracy over {_n_label(result)} (best boxed: {best.mean:.4f})",
+        f"Mean accuracy over {result.n_label()} (best boxed: {best.mean:.4f})",
         fontsize=10,
     )
     ax.figure.colorbar(image, ax=ax, label="mean accuracy")
@@ -310,15 +331,6 @@ def _rectangle(xy, **kwargs):
     from matplotlib.patches import Rectangle
 
     return Rectangle(xy, 1.0, 1.0, **kwargs)
-
-
-def _n_label(result) -> str:
-    cfg = result.config
-    if result.scheme == "loo":
-        return f"{cfg['n_samples']} held-out digits"
-    if result.scheme == "cv":
-        return f"{len(cfg['seeds']) * cfg['cv']} folds"
-    return f"{len(cfg['seeds'])} splits"
 
 
 def plot_sweep_curves(result, ax=None):
@@ -342,7 +354,7 @@ def plot_sweep_curves(result, ax=None):
     for t in result.test_sizes:
         means = np.array([result.cell(t, k).mean for k in ks])
         stds = np.array([result.cell(t, k).summary.std for k in ks])
-        label = f"test_size={t}" if result.scheme == "split" else _row_label(result, t)
+        label = result.group_label(t, "legend")
         (line,) = ax.plot(ks, means, marker="o", markersize=3, label=label)
         ax.fill_between(
             ks, means - stds, means + stds, color=line.get_color(), alpha=0.15
@@ -359,7 +371,7 @@ def plot_sweep_curves(result, ax=None):
     )
     ax.set_xlabel("k (n_neighbors)")
     ax.set_ylabel("accuracy (mean ± 1 std)")
-    ax.set_title(f"Accuracy vs k over {_n_label(result)}", fontsize=10)
+    ax.set_title(f"Accuracy vs k over {result.n_label()}", fontsize=10)
     if len(ks) <= 30:
         ax.set_xticks(ks)
     ax.grid(alpha=0.3)

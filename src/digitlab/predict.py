@@ -299,6 +299,8 @@ class PicturePredictions:
     model_path: str | None = None
     k: int | None = None
     paths: list = field(default_factory=list)
+    #: The user's examples the model learned first (``examples=``), if any.
+    examples: object = field(default=None, repr=False, compare=False)
 
     def lines(self, show: bool = False) -> list[str]:
         """One line per picture: file, digit, votes; with ``show`` the grids too."""
@@ -371,7 +373,7 @@ def collect_pictures(paths) -> tuple[list[Path], list[tuple[str, str]]]:
     return files, failures
 
 
-def predict_files(paths, model=None, *, k: int | None = None):
+def predict_files(paths, model=None, *, k: int | None = None, examples=None):
     """Predict the digit in each picture file; folders are read in full.
 
     Parameters
@@ -383,6 +385,10 @@ def predict_files(paths, model=None, *, k: int | None = None):
         (``digitlab train --save``); default :func:`default_model`.
     k : int, optional
         How many neighbors vote (default: the model's own ``k``).
+    examples : str or Path, optional
+        A folder of the user's examples (``<label>/<picture>``): the model
+        learns them first (:func:`digitlab.examples.learn_examples`; a model
+        passed in is taught in place), so they vote like training digits.
 
     Returns
     -------
@@ -397,6 +403,11 @@ def predict_files(paths, model=None, *, k: int | None = None):
         model_path, model = str(model), load_model(model)
     model = default_model() if model is None else model
     given_model = model
+    learned = None
+    if examples is not None:
+        from digitlab.examples import learn_examples
+
+        learned = learn_examples(model, examples)
     if model.pipeline is None:
         model.prepare_pictures([])  # raises the explanation
     neighbors = isinstance(model, KNN)  # else a recipe model: no neighbor votes
@@ -414,9 +425,14 @@ def predict_files(paths, model=None, *, k: int | None = None):
                 f"k={k} is larger than the model's {n_train} training digits; "
                 f"choose k between 1 and {n_train}."
             )
-        model = KNN(
+        refitted = KNN(
             k, weights=model.weights, metric=model.metric, pipeline=model.pipeline
         ).fit(model._fit_X, model.classes_[model._y])
+        if model.n_examples_:  # the examples stay the user's
+            from digitlab.examples import mark_examples
+
+            mark_examples(refitted, model.n_examples_, model._n_fitted)
+        model = refitted
     files, failures = collect_pictures(paths)
     shape = pipeline_shape(model.pipeline)
     top = 16.0 if model.pipeline == "uci8x8" else 255.0
@@ -469,6 +485,7 @@ def predict_files(paths, model=None, *, k: int | None = None):
         model_path=model_path,
         k=requested_k,
         paths=[str(p) for p in paths],
+        examples=learned,
     )
 
 

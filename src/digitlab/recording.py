@@ -147,16 +147,6 @@ def _ks_text(ks) -> str:
     return _text(ks)
 
 
-def sweep_summary(result) -> str:
-    """``best ts=0.2 k=1 (20×)`` for ``digitlab runs``."""
-    best, cfg = result.best(), result.config
-    if result.scheme == "loo":
-        return f"best k={best.k} (leave-one-out)"
-    if result.scheme == "cv":
-        return f"best k={best.k} ({cfg['cv']}-fold × {len(cfg['seeds'])})"
-    return f"best ts={best.test_size} k={best.k} ({len(cfg['seeds'])}×)"
-
-
 def _sweep_argv(data, cfg: dict, scheme: str, ks: str, test_sizes) -> list[str]:
     """``sweep --data ... --k ...`` in the CLI's option order."""
     argv = ["sweep", *data_argv(data)]
@@ -199,7 +189,7 @@ def _sweep(result, data) -> dict:
         results=result.to_dict(),
         score=best.mean,
         score_std=best.summary.std,
-        summary=sweep_summary(result),
+        summary=result.run_summary(),
         seeds=cfg["seeds"],
         result_type="digitlab.sweep:SweepResult",
     )

@@ -142,17 +142,26 @@ def default_db_path() -> Path:
 def library_versions() -> dict[str, str]:
     """The versions that decide a result: digitlab, scikit-learn, numpy, Python."""
     import platform
+    import sys
 
     import numpy
-    import sklearn
 
     from digitlab._version import __version__
 
+    sklearn = sys.modules.get("sklearn")
+    if sklearn is None:
+        # Importing scikit-learn only to read its version costs a command that
+        # never used it (a sweep of an IDX file) about a second.
+        from importlib.metadata import version
+
+        sklearn_version = version("scikit-learn")
+    else:
+        sklearn_version = sklearn.__version__
     return {
         "digitlab": __version__,
         "numpy": numpy.__version__,
         "python": platform.python_version(),
-        "scikit-learn": sklearn.__version__,
+        "scikit-learn": sklearn_version,
     }
 
 

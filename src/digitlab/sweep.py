@@ -12,14 +12,22 @@ How it is fast and still exact
 Every row of the data is ranked against all other rows ONCE
 (:func:`digitlab.neighbors.kneighbors` with ``exclude_self``), deep enough that a
 test row keeps at least ``max(ks)`` training rows after any split's test rows are
-masked out. For one split, the neighbors a KNN fitted on the train part would see
+left out. For one split, the neighbors a KNN fitted on the train part would see
 are the ranking's entries that are training rows, in the same order, except that
 equal distances must be ordered by position in the train part (where
-``train_test_split`` put them) rather than by row number: those ties are re-ordered.
-Every k is then scored at once from cumulative votes. Rows where the ranking is not
-provably deep enough (too few training rows inside it, or a tie reaching its last
-entry) are searched again directly against the train part. The result of every
-(test_size, k, seed) cell is exactly what ``digitlab train`` gives for it.
+``train_test_split`` put them) rather than by row number. Splits are grouped in
+families that order their training rows the same way (:class:`_Family`): the
+random splits of one seed are one ``RandomState(seed).permutation``, whatever
+the test size. With each row's place in that order as its rank, one integer key
+per ranking entry, ``distance group * n + rank`` (plus a constant for rows
+outside the train part), orders exactly as the KNN does, so the ``max(ks)``
+smallest keys of each test row are its neighbors: one sort per split for all its
+test rows (:func:`_read_family`). The test rows of all splits are then voted on
+together for every k at once (:func:`vote_every_k`). Rows where the ranking is
+not provably deep enough (too few training rows inside it, or the k-th in the
+group of its last entry) are searched again directly against the train part.
+The result of every (test_size, k, seed) cell is exactly what ``digitlab train``
+gives for it.
 """
 
 from __future__ import annotations
@@ -202,10 +210,22 @@ def _read_family(ranking: Ranking, family: _Family, k: int, with_distances: bool
     (everything outside the ranking is at least that far). The ranking's
     columns are read in two passes, a shallow window that proves nearly every
     row, then the whole depth; rows the ranking cannot prove are searched
-    directly against the train part.
+    directly against the train part. When the ranking holds every other row, a
+    tie at its last place cannot hide anything: its rows are proven too.
+
+    Parameters
+    ----------
+    ranking : Ranking
+    family : _Family
+    k : int
+        How many training neighbors per test row.
+    with_distances : bool
+        Also return their distances (for distance-weighted votes).
 
     Yields
     ------
+    One tuple per split of the family, in order:
+
     distances : ndarray of shape (n_test, k), or None
         None when ``with_distances`` is false and every row was proven.
     ranks : ndarray of int, shape (n_test, k)
@@ -765,10 +785,40 @@ class SweepResult:
             f"{'s' if len(seeds) > 1 else ''} ({seed_text}{strat})"
         )
 
-    def _column_label(self, test_size) -> str:
+    def group_label(self, test_size, style: str = "column") -> str:
+        """The name of a test size's row of cells, in one of three styles.
+
+        ``"column"`` (the table): ``ts=0.2``, ``10-fold``, ``LOO``; ``"axis"``
+        (a plot's axis): ``0.2``, ``10-fold CV``, ``leave-one-out``;
+        ``"legend"``: ``test_size=0.2``, ``10-fold CV``, ``leave-one-out``.
+        """
         if self.scheme == "split":
-            return f"ts={test_size}"
-        return f"{self.config['cv']}-fold" if self.scheme == "cv" else "LOO"
+            prefix = {"column": "ts=", "axis": "", "legend": "test_size="}[style]
+            return f"{prefix}{test_size}"
+        if self.scheme == "loo":
+            return "LOO" if style == "column" else "leave-one-out"
+        folds = f"{self.config['cv']}-fold"
+        return folds if style == "column" else f"{folds} CV"
+
+    def n_label(self) -> str:
+        """What each mean is over: ``20 splits``, ``30 folds``, ``1797 held-out
+        digits``."""
+        cfg = self.config
+        if self.scheme == "loo":
+            return f"{cfg['n_samples']} held-out digits"
+        if self.scheme == "cv":
+            return f"{len(cfg['seeds']) * cfg['cv']} folds"
+        return f"{len(cfg['seeds'])} splits"
+
+    def run_summary(self) -> str:
+        """The best cell and the repeats in a few words, ``best ts=0.2 k=1 (20×)``
+        (the configuration column of ``digitlab runs``)."""
+        best, cfg = self.best(), self.config
+        if self.scheme == "loo":
+            return f"best k={best.k} (leave-one-out)"
+        if self.scheme == "cv":
+            return f"best k={best.k} ({cfg['cv']}-fold × {len(cfg['seeds'])})"
+        return f"best ts={best.test_size} k={best.k} ({len(cfg['seeds'])}×)"
 
     def table_lines(self) -> list[str]:
         """The mean ± std table: one line per k, one column per test size."""
@@ -785,7 +835,7 @@ class SweepResult:
         width = 14
         lines = [
             head,
-            "      " + "".join(f"{self._column_label(t):>{width}}" for t in sizes),
+            "      " + "".join(f"{self.group_label(t):>{width}}" for t in sizes),
         ]
         for k in self.ks:
             line = f"{'k=' + str(k):<6}"
@@ -881,7 +931,7 @@ class SweepResult:
         best = self.best()
         cell = "padding: 1px 6px; text-align: right; white-space: nowrap"
         head = "".join(
-            f'<th style="{cell}">{esc(self._column_label(t))}</th>' for t in sizes
+            f'<th style="{cell}">{esc(self.group_label(t))}</th>' for t in sizes
         )
         body = []
         for k in self.ks:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from digitlab.data import Dataset, Split, load_digits
+from digitlab.errors import DigitlabError
 from digitlab.model import KNN
 
 __all__ = ["train", "TrainResult", "format_score"]
@@ -28,6 +29,8 @@ class TrainResult:
     data: Dataset
     split: Split
     y_pred: np.ndarray
+    #: The user's examples that joined the training part (``examples=``).
+    examples: Dataset | None = None
 
     @property
     def n_correct(self) -> int:
@@ -48,6 +51,12 @@ class TrainResult:
 
     def config(self) -> dict:
         """The settings that reproduce this result."""
+        config = self._config()
+        if self.examples is not None:
+            config["examples"] = self.examples.source
+        return config
+
+    def _config(self) -> dict:
         m = self.model
         if not isinstance(m, KNN):  # a recipe model
             return {
@@ -85,7 +94,7 @@ class TrainResult:
         """Everything ``digitlab train --json`` prints."""
         from digitlab._version import __version__
 
-        return {
+        out = {
             "config": self.config(),
             "n_train": self.split.n_train,
             "n_test": self.split.n_test,
@@ -94,6 +103,9 @@ class TrainResult:
             "per_class_accuracy": self.per_class_accuracy(),
             "version": __version__,
         }
+        if self.examples is not None:  # (absent otherwise: older runs match)
+            out["n_examples"] = len(self.examples)
+        return out
 
     def lines(self) -> list[str]:
         """The four lines ``digitlab train`` prints."""
@@ -108,8 +120,18 @@ class TrainResult:
                 if isinstance(m, KNN)
                 else f"Model: recipe {m.recipe}: {m.description}"
             ),
+            *self._examples_lines(),
             f"Accuracy: {format_score(self.accuracy)} ({self.n_correct} of "
             f"{s.n_test} test digits right)",
+        ]
+
+    def _examples_lines(self) -> list[str]:
+        if self.examples is None:
+            return []
+        n = len(self.examples)
+        return [
+            f"Examples: {n} of yours from {self.examples.source} joined the train "
+            "part (never the test part)"
         ]
 
     def __repr__(self) -> str:
@@ -126,6 +148,7 @@ def train(
     weights: str = "uniform",
     metric: str = "euclidean",
     recipe: str | None = None,
+    examples=None,
 ) -> TrainResult:
     """Split ``data``, fit a :class:`~digitlab.model.KNN`, and score it.
 
@@ -135,6 +158,14 @@ def train(
     ``recipe`` (a name from :data:`digitlab.recipes.RECIPES`, e.g. ``"svc-shift"``)
     fits that recipe instead of the k-nearest-neighbors model; ``k``, ``weights``
     and ``metric`` are then not used.
+
+    ``examples`` (a folder of the user's labelled pictures, ``<label>/<file>``,
+    read by :func:`digitlab.examples.load_examples` with the data's pipeline)
+    join the train part only, never the test part, so the accuracy is still
+    measured on digits the model has not seen. A k-nearest-neighbors model
+    learns them as :func:`digitlab.examples.teach` does (each with a few
+    slightly slanted copies); other recipes are fitted on the train part and
+    the examples together. A saved model keeps them as plain training rows.
 
     Examples
     --------
@@ -151,7 +182,40 @@ def train(
         model = RecipeModel(recipe, pipeline=data.pipeline)
     else:
         model = KNN(k, weights=weights, metric=metric, pipeline=data.pipeline)
+    learned = None
+    if examples is not None:
+        learned = _load_examples(examples, data)
     model.fit(split.X_train, split.y_train)
+    if learned is not None and len(learned):
+        from digitlab.examples import _add_rows, learner
+
+        try:
+            learner(model)
+        except DigitlabError:  # not a nearest-neighbors model: fitted again
+            model.fit(
+                np.vstack([split.X_train, learned.X]),
+                np.concatenate([split.y_train, learned.y]),
+            )
+        else:
+            _add_rows(model, learned.X, learned.y)
     return TrainResult(
-        model=model, data=data, split=split, y_pred=model.predict(split.X_test)
+        model=model,
+        data=data,
+        split=split,
+        y_pred=model.predict(split.X_test),
+        examples=learned,
     )
+
+
+def _load_examples(examples, data: Dataset) -> Dataset:
+    from digitlab.examples import load_examples
+
+    if isinstance(examples, Dataset):
+        return examples
+    if data.pipeline is None:
+        raise DigitlabError(
+            f"The data {data.source!r} does not say how its pictures were prepared "
+            "(no pipeline), so pictures of your examples cannot be prepared like "
+            "them; give --pipeline or leave out --examples."
+        )
+    return load_examples(examples, pipeline=data.pipeline, classes=data.classes)

@@ -79,9 +79,9 @@ def compare(data, recipes, list_only, plot_path, force, as_json, **settings):
         result = run_compare(dataset, names, progress=bar and bar.tick, **settings)
     written = None
     if plot_path is not None:
-        from digitlab.plots import save_figure
+        from digitlab.plots import save_png
 
-        written = str(save_figure(result.plot(), plot_path, force=force))
+        written = str(save_png(plot_path, result.plot, force=force))
     record(result, data=dataset, files=[written])
     saved = [f"Plot saved to {written}"] if written else []
     echo([*result.lines(), *saved], {**result.to_dict(), "plot": written}, as_json)

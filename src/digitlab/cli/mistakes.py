@@ -92,8 +92,10 @@ def _write_files(result, report, plot_path, normalize, force: bool) -> dict:
         path = result.to_html(report, force=force, normalize=normalize)
         written["report"] = str(path)
     if plot_path is not None:
-        from digitlab.plots import plot_confusion, save_figure
+        from digitlab.plots import plot_confusion, save_png
 
-        ax = plot_confusion(result, normalize=normalize)
-        written["plot"] = str(save_figure(ax, plot_path, force=force))
+        path = save_png(
+            plot_path, plot_confusion, result, normalize=normalize, force=force
+        )
+        written["plot"] = str(path)
     return written

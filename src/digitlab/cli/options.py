@@ -179,11 +179,16 @@ def weights_metric_options(command):
     )
 
 
+#: The flags that set k: ``--n-neighbors`` is scikit-learn's name, which learners
+#: copy from the lesson (``KNeighborsClassifier(n_neighbors=3)``).
+K_FLAGS = ("--k", "--n-neighbors")
+
+
 def k_option(default=5, help="How many nearest training digits vote (n_neighbors)."):
-    """``--k N``: how many neighbors vote."""
+    """``--k N`` (or ``--n-neighbors N``): how many neighbors vote."""
     shown = default is not None
     return click.option(
-        "--k", "k", type=int, default=default, show_default=shown, help=help
+        *K_FLAGS, "k", type=int, default=default, show_default=shown, help=help
     )
 
 

@@ -41,12 +41,23 @@ from digitlab.errors import DigitlabError
     "Save the model inputs as a picture (one tile per file).",
     metavar="PNG",
 )
+@click.option(
+    "--examples",
+    "examples_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Your own labelled examples (DIR/<label>/<picture>, what `digitlab "
+    'serve` saves with "that was a ..."): the model learns them first.',
+)
 @recipe_option
 @force_option("Allow --show-input to overwrite a file.")
 @json_option
 @record_options
 @friendly
-def predict(paths, model_path, k, show, show_input, recipe, force, as_json):
+def predict(
+    paths, model_path, k, show, show_input, examples_dir, recipe, force, as_json
+):
     """Read the digit in your own pictures (PNG, JPEG, BMP, GIF, WebP).
 
     \b
@@ -63,6 +74,7 @@ def predict(paths, model_path, k, show, show_input, recipe, force, as_json):
       digitlab predict my_seven.png --show
       digitlab predict drawings/ --model model.npz --json
       digitlab predict my_seven.png --recipe svc-shift
+      digitlab predict my_eight.png --examples digitlab-examples
     """
     from digitlab.predict import default_model, predict_files
 
@@ -75,11 +87,18 @@ def predict(paths, model_path, k, show, show_input, recipe, force, as_json):
         model = _default_model_with_progress()
     else:
         model = model_path or default_model(recipe)
-    result = predict_files(paths, model, k=k)
+    result = predict_files(paths, model, k=k, examples=examples_dir)
     shown = _write_inputs(result, show_input, force)
     record(result, files=[shown])
     done = [f"Model input saved to {show_input}"] if shown else []
-    echo([*result.lines(show=show), *done], result.to_list(), as_json)
+    learned = []
+    if result.examples is not None:
+        n = len(result.examples)
+        learned = [
+            f"Learned {n} example{'s' if n != 1 else ''} of yours from "
+            f"{examples_dir} first."
+        ]
+    echo([*learned, *result.lines(show=show), *done], result.to_list(), as_json)
     for _, message in result.failures:
         click.echo(f"Error: {message}", err=True)
     if result.failures:

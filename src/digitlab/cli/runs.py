@@ -94,7 +94,9 @@ def runs_list(command_name, data, limit, as_json, runs_db):
 
 @runs.command("show")
 @click.argument("run_id", type=int, metavar="ID")
-@plot_option("Redraw the run's plot (sweep, compare) from the stored results as a PNG.")
+@plot_option(
+    "Redraw the run's plot (sweep, compare, mistakes) from the stored results as a PNG."
+)
 @force_option("Let --plot overwrite a file.")
 @json_option
 @runs_db_option
@@ -118,23 +120,18 @@ def runs_show(run_id, plot_path, force, as_json, runs_db):
 
 
 def _redraw_plot(run, path, force: bool):
-    """The sweep's or comparison's plot drawn again from the stored results."""
+    """A sweep's, comparison's or mistakes' plot drawn again from the stored run."""
     from digitlab.runs import rebuild_result
 
     obj = rebuild_result(run)
     if obj is None or not hasattr(obj, "plot"):
         raise DigitlabError(
             f"Run #{run.id} ({run.command}) has no plot to redraw; plots are "
-            "kept for sweep and compare runs."
+            "kept for sweep, compare and mistakes runs."
         )
-    from digitlab.plots import save_figure
+    from digitlab.plots import save_png
 
-    drawn = obj.plot()
-    if not hasattr(drawn, "figure"):  # several panels: an array of axes
-        import numpy as np
-
-        drawn = np.ravel(drawn)[0]
-    return save_figure(drawn, path, force=force)
+    return save_png(path, obj.plot, force=force)
 
 
 @runs.command("best")

@@ -39,7 +39,8 @@ from digitlab.cli.options import recipe_option
     default="digitlab-examples",
     show_default=True,
     metavar="DIR",
-    help='Where "that was a ..." saves drawings, as DIR/<label>/<time>.png.',
+    help="Your examples: the model learns what DIR holds at the start and every "
+    'drawing "that was a ..." saves there (DIR/<label>/<time>.png) at once.',
 )
 @click.option(
     "--workers",
@@ -67,6 +68,7 @@ def serve(host, port, model_path, examples_dir, recipe, workers):
       digitlab serve --recipe knn-distance
       digitlab serve --host 0.0.0.0     (reachable from other machines)
       digitlab serve --workers 2        (a class drawing at once)
+      digitlab serve --examples my-digits   (learns your handwriting)
     """
     from digitlab.web import require_web
 

@@ -7,6 +7,7 @@ import click
 from digitlab.cli.errors import friendly
 from digitlab.cli.group import main
 from digitlab.cli.options import (
+    K_FLAGS,
     check_outputs,
     data_option,
     echo,
@@ -31,7 +32,7 @@ from digitlab.cli.record import record, record_options
     "0.1,0.2,0.3,0.4,0.5]",
 )
 @click.option(
-    "--k",
+    *K_FLAGS,
     "ks",
     default="1..15",
     show_default=True,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import click
+
 from digitlab.cli.errors import friendly
 from digitlab.cli.group import main
 from digitlab.cli.options import (
@@ -26,6 +28,15 @@ from digitlab.cli.record import record, record_options
 @output_option(
     "--save", "save", "Write the fitted model to this file (.npz, no pickle)."
 )
+@click.option(
+    "--examples",
+    "examples",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Your own labelled examples (DIR/<label>/<picture>): they join the train "
+    "part only, never the test part.",
+)
 @recipe_option
 @force_option("Allow --save to overwrite a file.")
 @json_option
@@ -48,6 +59,7 @@ def train(data, save, force, as_json, **settings):
       digitlab train --k 1 --test-size 0.3 --seed 7
       digitlab train --save model.npz --json
       digitlab train --recipe svc-shift --save best.npz
+      digitlab train --examples digitlab-examples --save mine.npz
     """
     from digitlab.data import load_data
     from digitlab.train import train as run_train

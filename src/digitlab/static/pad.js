@@ -16,12 +16,12 @@ const TEMPLATE = `
       <button type="button" class="dl-clear" title="Clear the drawing">Clear</button>
     </div>
     <p class="dl-hint muted">One digit, large, in the middle. Mouse, finger or pen; Ctrl+Z undoes.</p>
-    <fieldset class="dl-teach">
-      <legend>That was a …</legend>
-      <div class="dl-labels"></div>
-      <p class="dl-status muted" role="status" aria-live="polite"></p>
-    </fieldset>
   </section>
+  <fieldset class="dl-teach">
+    <legend>That was a …</legend>
+    <div class="dl-labels"></div>
+    <p class="dl-status muted" role="status" aria-live="polite"></p>
+  </fieldset>
   <section class="dl-answer-side">
     <div class="dl-answer" aria-live="polite" aria-atomic="true">
       <output class="dl-digit" aria-label="predicted digit">?</output>
@@ -342,7 +342,9 @@ function render({ model, el }) {
   }
 
   function setLabelButtons(enabled) {
-    for (const b of $("labels").children) b.disabled = !enabled;
+    // A model that does not decide by neighbors cannot learn a drawing.
+    const on = enabled && info().can_learn !== false;
+    for (const b of $("labels").children) b.disabled = !on;
   }
 
   function showModel() {
