@@ -31,6 +31,7 @@ picture (no gradient, no tangents).
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 from scipy import ndimage
@@ -49,7 +50,7 @@ _TINY = 1e-9
 
 
 def _side(n_features: int) -> int:
-    side = int(round(np.sqrt(n_features)))
+    side = math.isqrt(n_features)
     if side * side != n_features:
         from digitlab.errors import DigitlabError
 
@@ -130,7 +131,11 @@ def tangent_sq_distances(query: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """
     query = np.asarray(query, dtype=np.float64)
     rows = np.asarray(rows, dtype=np.float64)
-    side = _side(query.shape[-1])
+    return _sq_distances(query, rows, _side(query.shape[-1]))
+
+
+def _sq_distances(query: np.ndarray, rows: np.ndarray, side: int) -> np.ndarray:
+    """:func:`tangent_sq_distances` of float64 rows of a known picture side."""
     tq = _tangents(query[None], side)
     tx = _tangents(rows, side)
     m, n_tangents, f = tx.shape
@@ -191,8 +196,9 @@ def rerank(X_fit: np.ndarray, X_query: np.ndarray, candidates: np.ndarray, k: in
     """
     dist = np.empty((len(X_query), k))
     ind = np.empty((len(X_query), k), dtype=np.intp)
+    side = _side(X_query.shape[1])
     for i, (q, rows) in enumerate(zip(X_query, candidates, strict=True)):
-        d = tangent_sq_distances(q, X_fit[rows])
+        d = _sq_distances(q, X_fit[rows], side)
         order = np.lexsort((rows, d))[:k]
         dist[i] = d[order]
         ind[i] = rows[order]
