@@ -294,3 +294,21 @@ def test_leave_one_out_ranking_is_the_same_with_any_block_size(digits):
     # And the same as ranking the rows as queries against all others.
     d, i = kneighbors(X, X[:200], 31)
     np.testing.assert_array_equal(i[:, 1:], whole[1][:200])
+
+
+@pytest.mark.parametrize(("high", "n_features"), [(17, 8), (256, 200)])
+def test_large_leave_one_out_blocks_rank_like_the_value_path(high, n_features):
+    # 2,100 rows: one block of 4.4 million keys is keyed and selected in row
+    # chunks on threads; 200 features take the half product on the diagonal.
+    # The result equals the selection by (value, column) of the same products.
+    from digitlab.neighbors import FitRows, _symmetric_by_value, _symmetric_exact
+
+    rng = np.random.default_rng(high)
+    X = rng.integers(0, high, (2100, n_features)).astype(np.float64)
+    X[10:20] = X[0]  # ties across the chunks' rows
+    fit = FitRows(X)
+    got = _symmetric_exact(fit, 20, 256 * 2**20)
+    want = _symmetric_by_value(X, fit.sq, 20, 256 * 2**20)
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_array_equal(got[0], want[0])
+    assert got[1][0, :9].tolist() == list(range(10, 19))

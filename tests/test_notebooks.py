@@ -234,10 +234,70 @@ def check_better(nb, workdir):
     assert f"Model: recipe {best}:" in trained
 
 
+def _pad_state(nb) -> dict:
+    """The drawing pad's last state, as nbclient stored it in the notebook."""
+    widgets = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]
+    (state,) = [
+        m["state"] for m in widgets["state"].values() if "prediction" in m["state"]
+    ]
+    return state
+
+
+def check_draw(nb, workdir):
+    import base64
+    import io
+
+    from PIL import Image
+
+    from digitlab.examples import teach
+    from digitlab.explain import explain
+
+    model = digitlab.default_model()  # what DrawingPad() reads with
+    shown = the_cell(nb, "pad = digitlab.DrawingPad()")
+    (view,) = [o for o in shown.outputs if "data" in o]
+    assert "application/vnd.jupyter.widget-view+json" in view.data  # the widget
+    rows = f"{len(model._fit_X):,} training rows, nothing drawn"
+    assert rows in view.data["text/plain"]
+    # Headless, nothing was drawn: the notebook drew a 7 in code and set it.
+    state = _pad_state(nb)
+    data = base64.b64decode(state["image"].split(",", 1)[1])
+    with Image.open(io.BytesIO(data)) as opened:
+        picture = opened.copy()
+    assert picture.size == (280, 280)
+    before = explain(model, picture)
+    votes = {d: f"{v:.0%}" for d, v in before["votes"].items() if v}
+    read = text_of(the_cell(nb, "pad.picture = page"))
+    assert f"The model says {before['digit']}\nVotes: {votes}\n" in read
+    assert before["digit"] == "7"
+    shown_input = the_cell(nb, "pad.picture = page").outputs[-1].data["text/plain"]
+    assert shown_input == repr(np.array(before["input"], dtype=int))
+    listed = text_of(the_cell(nb, 'for n in pad.prediction["neighbors"]'))
+    assert listed.splitlines() == [
+        f"{n['rank']}. label {n['label']}, distance {n['distance']:.1f} "
+        f"(training row {n['index']:,})"
+        for n in before["neighbors"]
+    ]
+    # Teaching it: the same as digitlab.examples.teach on a new default model.
+    n_before = len(model._fit_X)
+    answer = teach(model, picture, "7")
+    after = explain(model, picture)
+    taught = text_of(the_cell(nb, "pad.teach(true_label)"))
+    assert taught.splitlines() == [
+        f"The model had {n_before:,} training rows and now has {answer['n_train']:,}.",
+        f"Nearest to the drawing now: training row {n_before:,}, label 7, "
+        "distance 0.0, yours: True.",
+    ]
+    assert state["prediction"] == after and state["input"] == after["input"]
+    assert state["n_taught"] == 1 and state["model_info"]["n_examples"] == 1
+    assert state["status"] == "Learned your 7: the model now holds 1 of your drawings."
+    assert state["message"] == ""
+
+
 CHECKS = {
     "01_lesson.ipynb": check_lesson,
     "02_mistakes.ipynb": check_mistakes,
     "03_better.ipynb": check_better,
+    "04_draw.ipynb": check_draw,
 }
 
 
@@ -272,5 +332,10 @@ def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(path, tmp_path, kernel_di
 
 def test_every_lesson_notebook_is_tested():
     names = {p.name for p in NOTEBOOKS}
-    assert {"01_lesson.ipynb", "02_mistakes.ipynb", "03_better.ipynb"} <= names
+    assert {
+        "01_lesson.ipynb",
+        "02_mistakes.ipynb",
+        "03_better.ipynb",
+        "04_draw.ipynb",
+    } <= names
     assert set(CHECKS) <= names

@@ -223,3 +223,22 @@ def test_mistakes_view_is_a_compact_inline_styled_gallery(plt, lesson):
     assert card.count("color: #1e7b34") == same
     assert card.count("color: #c0392b") >= 5 - same
     assert plt.get_fignums() == []
+
+
+def test_predictions_show_the_input_the_model_saw():
+    from pathlib import Path
+
+    from digitlab.predict import predict_files
+
+    drawn = Path(__file__).parent / "fixtures" / "drawn"
+    files = sorted(drawn.glob("*.png"))[:3]
+    result = predict_files(files + [drawn / "missing.png"])
+    html = result._repr_html_()
+    _check_sanitizer_safe(html)
+    pictures = _inline_pngs(html)
+    assert len(pictures) == 2 * len(files)  # the input and the nearest digit
+    first = result.results[0]
+    # The 8×8 input, enlarged 6× in the PNG: ink 16 is black, 0 is white.
+    expected = np.round(255 * (1 - first.features.reshape(8, 8) / 16.0))
+    assert np.array_equal(pictures[0][::6, ::6], expected)
+    assert "missing.png" in html

@@ -242,9 +242,9 @@ def _select_threaded(D: np.ndarray, k: int, offset: int = 0):
     return np.vstack([v for v, _ in parts]), columns + offset
 
 
-# Below this many entries a block is selected in the calling thread: starting
+# Below twice this many entries a block is selected in the calling thread: starting
 # threads costs more than it saves on small blocks (the digits' 1,797²).
-_THREAD_MIN_ENTRIES = 2**22
+_THREAD_MIN_ENTRIES = 2**21
 
 
 def _smallest_keys(K: np.ndarray, k: int) -> np.ndarray:
@@ -252,25 +252,35 @@ def _smallest_keys(K: np.ndarray, k: int) -> np.ndarray:
 
     For keys that are unique within a row (``value * n + column``) this is the
     whole tie rule: no two entries compare equal. ``K`` is reordered in place.
-    Large blocks are cut into row chunks selected in threads (numpy releases
-    the GIL); each row's result depends only on that row, so the output is the
-    same for any number of threads.
+    """
+    return _smallest_of_chunks(K.shape[0], K.shape[1], k, lambda a, b: K[a:b])
+
+
+def _smallest_of_chunks(n_rows: int, n_cols: int, k: int, make_keys) -> np.ndarray:
+    """:func:`_smallest_keys` of the rows ``make_keys(a, b)`` returns, chunk by chunk.
+
+    ``make_keys(a, b)`` gives rows ``a..b-1`` of the keys as a writable C-order
+    array (it may build them there, so that work is shared out too). Large
+    blocks are cut into row chunks done in threads (numpy releases the GIL);
+    each row's result depends only on that row, so the output is the same for
+    any number of threads.
     """
 
-    def smallest(chunk):
+    def smallest(bounds):
+        chunk = make_keys(*bounds)
         if k < chunk.shape[1]:
             chunk.partition(k - 1, axis=1)
         return np.sort(chunk[:, :k], axis=1)
 
-    n_threads = min(_n_threads(), max(1, K.size // _THREAD_MIN_ENTRIES))
+    n_threads = min(_n_threads(), max(1, n_rows * n_cols // _THREAD_MIN_ENTRIES))
     if n_threads == 1:
-        return smallest(K)
+        return smallest((0, n_rows))
     from concurrent.futures import ThreadPoolExecutor
 
-    bounds = np.linspace(0, len(K), n_threads + 1).astype(int).tolist()
-    chunks = [K[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    edges = np.linspace(0, n_rows, n_threads + 1).astype(int).tolist()
     with ThreadPoolExecutor(n_threads) as pool:
-        return np.vstack(list(pool.map(smallest, chunks)))
+        parts = list(pool.map(smallest, zip(edges[:-1], edges[1:], strict=True)))
+    return np.vstack(parts)
 
 
 def _n_threads() -> int:
@@ -304,7 +314,8 @@ def _integer_exact(metric: str, X_fit, X_query: np.ndarray) -> bool:
     if metric not in ("euclidean", "manhattan"):
         return False
     fit = _fit_rows(X_fit)
-    if not (fit.integer_valued and _is_integer_valued(X_query)):
+    same = X_query is fit.X  # a leave-one-out ranking: check the rows once
+    if not (fit.integer_valued and (same or _is_integer_valued(X_query))):
         return False
     return _products_below(_EXACT_LIMIT, fit, X_query)
 
@@ -313,7 +324,9 @@ def _products_below(limit: float, fit: FitRows, Q: np.ndarray) -> bool:
     """Whether every intermediate of the distance identity for integer rows of
     ``fit`` and ``Q`` stays below ``limit`` (then it is exact in that float
     type, in any order of addition): ``|q|² + |x|² + 2|q·x|`` bounds them."""
-    largest = max(fit.largest, float(np.max(np.abs(Q), initial=0)))
+    largest = fit.largest
+    if Q is not fit.X:
+        largest = max(largest, float(np.max(np.abs(Q), initial=0)))
     return bool(4.0 * largest**2 * fit.shape[1] < limit)
 
 

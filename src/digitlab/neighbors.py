@@ -53,6 +53,7 @@ from digitlab._ranking import (
     _Settings,
     _settings,
     _smallest_keys,
+    _smallest_of_chunks,
 )
 from digitlab.errors import DigitlabError
 
@@ -285,7 +286,7 @@ def kneighbors(
             integer_exact=integer_exact,
         )
     elif exclude_self and integer_exact and metric == "euclidean":
-        values, columns = _symmetric_exact(X_fit, k, block_bytes)
+        values, columns = _symmetric_exact(fit, k, block_bytes)
         return (values if squared else np.sqrt(values)), columns
     elif (
         integer_exact
@@ -366,7 +367,7 @@ def _exact_sq_function(fit: FitRows, q: np.ndarray):
     return lambda rows: (rows_aug[rows] @ q_aug).astype(np.float64) + q_sq
 
 
-def _symmetric_exact(X: np.ndarray, k: int, block_bytes: int):
+def _symmetric_exact(fit: FitRows, k: int, block_bytes: int):
     """Leave-one-out ranking of integer rows, using each product block twice.
 
     The rows are cut into square blocks; the product of blocks I and J (I <= J)
@@ -383,32 +384,48 @@ def _symmetric_exact(X: np.ndarray, k: int, block_bytes: int):
     the k smallest keys (a partition, then a sort of k) is the whole ranking,
     with the tie rule, and needs no second pass over the candidates.
     """
+    X = fit.X
     n = len(X)
-    sq = np.einsum("ij,ij->i", X, X)
+    sq = fit.sq
     largest = int(sq.max(initial=0))
     n_keys = (3 * largest + 2) * n  # the keys, and the diagonal's key above them
     if n_keys >= 2**53:
         return _symmetric_by_value(X, sq, k, block_bytes)
-    if _products_below(_EXACT_LIMIT_32, _fit_rows(X), X):
+    # key_ij = column_key_j - 2n·(x_i·x_j), with column_key_j = (|x_j|² + 2L)·n + j.
+    if _products_below(_EXACT_LIMIT_32, fit, X):
         # Every product and partial sum is an integer below 2**24: exact in
         # float32 too, at twice the speed; the keys are then made as integers.
-        rows = X.astype(np.float32)
+        rows = scaled = X.astype(np.float32)
         key_type = np.int32 if n_keys < 2**31 else np.int64
     else:
-        rows, key_type = X, np.float64
-    # key_ij = column_key_j - 2n·(x_i·x_j), with column_key_j = (|x_j|² + 2L)·n + j.
+        # float64 keys, and the factor -2n folded into one side of the product:
+        # its entries stay integers far below 2**53 (|2n x_i·x_j| <= n_keys), so
+        # each key is that product plus the column's part, one pass.
+        rows, scaled, key_type = X, X * (-2.0 * n), np.float64
     column_key = ((sq + 2 * largest) * n + np.arange(n)).astype(key_type)
     factor = key_type(-2 * n)
     outside = key_type(n_keys - n)
 
-    def keys_of(P, columns, in_place):
-        # One pass converts and scales (into P itself when it is the key type and
-        # no longer needed), one adds the columns' part.
-        reuse = in_place and P.dtype == key_type
-        K = P if reuse else np.empty(P.shape, dtype=key_type)  # C order, also P.T
-        np.multiply(P, factor, out=K, dtype=key_type, casting="unsafe")
-        K += columns
-        return K
+    def keys_of(P, is_scaled, columns, in_place, diagonal=False):
+        """``make_keys`` for :func:`_smallest_of_chunks` on the product ``P``."""
+
+        def make(r0, r1):
+            part = P[r0:r1]
+            if in_place and part.dtype == key_type:
+                K = part
+            else:
+                K = np.empty(part.shape, dtype=key_type)  # C order, also for P.T
+            if not is_scaled:
+                np.multiply(part, factor, out=K, dtype=key_type, casting="unsafe")
+            elif K is not part:
+                np.copyto(K, part, casting="unsafe")
+            K += columns
+            if diagonal:  # row i is not its own neighbor
+                rows_here = np.arange(r1 - r0)
+                K[rows_here, rows_here + r0] = outside
+            return K
+
+        return make
 
     side = int(max(64, min(n, np.sqrt(block_bytes / (8 * 5)))))
     edges = list(range(0, n, side)) + [n]
@@ -417,20 +434,27 @@ def _symmetric_exact(X: np.ndarray, k: int, block_bytes: int):
     for a, (i0, i1) in enumerate(spans):
         for b in range(a, len(spans)):
             j0, j1 = spans[b]
-            other = rows[j0:j1]
-            if a == b and rows.shape[1] < _SYRK_MIN_FEATURES:
-                # numpy computes X @ X.T as half a product plus a transposed copy
-                # of it; with few features the copy costs more than it saves.
-                other = other.copy()
-            P = rows[i0:i1] @ other.T  # exact integers
+            if a == b and rows.shape[1] >= _SYRK_MIN_FEATURES:
+                # numpy computes X @ X.T as half a product plus a transposed
+                # copy: worth it with many features (MNIST's 784), not with few.
+                P, is_scaled = rows[i0:i1] @ rows[i0:i1].T, False
+            else:
+                other = scaled[j0:j1]
+                if a == b and scaled is rows:
+                    other = other.copy()  # the plain product, not X @ X.T's half
+                P, is_scaled = rows[i0:i1] @ other.T, scaled is not rows
             if a != b:
                 # J's rows against I's first: the keys of I's rows reuse P's memory.
-                K = keys_of(P.T, column_key[i0:i1], in_place=False)
-                found[b].append(_smallest_keys(K, min(k, i1 - i0)))
-            K = keys_of(P, column_key[j0:j1], in_place=True)
-            if a == b:
-                np.fill_diagonal(K, outside)
-            found[a].append(_smallest_keys(K, min(k, j1 - j0)))
+                make = keys_of(P.T, is_scaled, column_key[i0:i1], in_place=False)
+                found[b].append(
+                    _smallest_of_chunks(j1 - j0, i1 - i0, min(k, i1 - i0), make)
+                )
+            make = keys_of(
+                P, is_scaled, column_key[j0:j1], in_place=True, diagonal=a == b
+            )
+            found[a].append(
+                _smallest_of_chunks(i1 - i0, j1 - j0, min(k, j1 - j0), make)
+            )
     keys = np.empty((n, k), dtype=np.int64)
     for a, (i0, i1) in enumerate(spans):
         merged = found[a][0] if len(found[a]) == 1 else np.hstack(found[a])

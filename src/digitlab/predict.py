@@ -321,18 +321,49 @@ class PicturePredictions:
         return "\n".join(lines) or "no pictures"
 
     def _repr_html_(self) -> str:
+        """A table with the input the model saw and its nearest training digit.
+
+        Inline styles and inline PNG pictures only, so notebook sanitizers keep it.
+        """
+        from digitlab.report import png_data_uri
+
+        cell = 'style="padding: 2px 8px; text-align: left; vertical-align: middle"'
+
+        def picture(values, r, alt):
+            if values is None:
+                return ""
+            image = np.asarray(values, dtype=np.float64).reshape(r.shape)
+            scale = max(1, round(48 / max(r.shape)))
+            return (
+                f'<img src="{png_data_uri(image, r.top, scale=scale)}" '
+                f'alt="{html.escape(alt)}" width="{r.shape[1] * scale}" '
+                f'height="{r.shape[0] * scale}" style="border: 1px solid #ccc">'
+            )
+
         rows = "".join(
-            f"<tr><td>{html.escape(r.file)}</td><td>{html.escape(str(r.digit))}</td>"
-            f"<td>{r.confidence:.2f}</td><td>{html.escape(r.votes_text())}</td></tr>"
+            f"<tr><td {cell}>{html.escape(r.file)}</td>"
+            f"<td {cell}>{picture(r.features, r, 'model input')}</td>"
+            f'<td {cell}><b style="font-size: 1.3em">{html.escape(str(r.digit))}</b>'
+            f"</td><td {cell}>{r.confidence:.2f}</td>"
+            f"<td {cell}>{html.escape(r.votes_text())}</td>"
+            f"<td {cell}>{picture(r.nearest, r, 'nearest training digit')} "
+            f"{html.escape('' if r.nearest_label is None else str(r.nearest_label))}"
+            "</td></tr>"
             for r in self.results
         )
         failed = "".join(
-            f"<tr><td>{html.escape(f)}</td><td colspan=3>{html.escape(m)}</td></tr>"
+            f"<tr><td {cell}>{html.escape(f)}</td><td {cell} colspan=5>"
+            f"{html.escape(m)}</td></tr>"
             for f, m in self.failures
         )
+        head = "".join(
+            f"<th {cell}>{name}</th>"
+            for name in ("file", "model input", "digit", "confidence", "votes")
+        )
         return (
-            "<table><tr><th>file</th><th>digit</th><th>confidence</th>"
-            f"<th>votes</th></tr>{rows}{failed}</table>"
+            '<table style="border-collapse: collapse">'
+            f"<tr>{head}<th {cell}>nearest training digit</th></tr>"
+            f"{rows}{failed}</table>"
         )
 
 
