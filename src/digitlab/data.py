@@ -603,56 +603,14 @@ def load_npz(path, *, pipeline: str | None = None) -> Dataset:
     """
     path = Path(path)
     name = str(path)
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except EOFError:  # numpy's word for a 0-byte file
+    files, arrays = _read_npz(path, name)
+    missing = [key for key in ("X", "y") if key not in files]
+    if missing:
         raise DigitlabError(
-            f"{name!r} is empty (0 bytes); save an archive with np.savez(path, X=X, "
-            "y=y)."
-        ) from None
-    except OSError as exc:
-        if exc.errno is not None:
-            raise DigitlabError(os_error_sentence(exc, path)) from None
-        raise DigitlabError(
-            f"Cannot read {name!r} as an .npz archive: {exc}."
-        ) from None
-    except Exception as exc:  # zipfile, zlib and numpy each raise their own kind
-        raise DigitlabError(
-            f"Cannot read {name!r} as an .npz archive ({_reason(exc)}); save it again "
-            "with np.savez(path, X=X, y=y)."
-        ) from None
-    if not hasattr(archive, "files"):  # np.load read a plain .npy array
-        raise DigitlabError(
-            f"{name!r} is a single .npy array, not an .npz archive; save it with "
-            "np.savez(path, X=X, y=y)."
+            f"{name!r} has no array named {' or '.join(missing)} (it has "
+            f"{', '.join(files) or 'none'}); save it with np.savez(path, X=X, y=y)."
         )
-    with archive:
-        missing = [key for key in ("X", "y") if key not in archive.files]
-        if missing:
-            raise DigitlabError(
-                f"{name!r} has no array named {' or '.join(missing)} (it has "
-                f"{', '.join(archive.files) or 'none'}); save it with "
-                "np.savez(path, X=X, y=y)."
-            )
-        try:
-            X = archive["X"]
-            y = archive["y"]
-            images = archive["images"] if "images" in archive.files else None
-        except ValueError as exc:  # object arrays need pickle
-            if "pickle" not in str(exc):
-                raise DigitlabError(
-                    f"{name!r} holds a damaged array ({_reason(exc)}); save it "
-                    "again with np.savez(path, X=X, y=y)."
-                ) from None
-            raise DigitlabError(
-                f"{name!r} holds Python objects, which digitlab never unpickles "
-                f"({exc}); save plain numeric arrays."
-            ) from None
-        except Exception as exc:  # a truncated or damaged member of the zip file
-            raise DigitlabError(
-                f"{name!r} holds a damaged array ({_reason(exc)}); save it again "
-                "with np.savez(path, X=X, y=y)."
-            ) from None
+    X, y, images = arrays["X"], arrays["y"], arrays.get("images")
     if X.dtype.kind not in "biuf":
         raise DigitlabError(
             f"{name!r}: X has dtype {X.dtype}, not numbers; save numeric features."
@@ -677,7 +635,9 @@ def load_npz(path, *, pipeline: str | None = None) -> Dataset:
             f"{name!r}: X row {r}, column {c} is {X[r, c]}; every feature must be a "
             "finite number."
         )
-    if images is not None and (len(images) != len(X) or images[0].size != X.shape[1]):
+    if images is not None and (
+        images.ndim < 2 or len(images) != len(X) or images[0].size != X.shape[1]
+    ):
         images = None
     if images is None:
         images = _square_images(X)
@@ -691,6 +651,53 @@ def load_npz(path, *, pipeline: str | None = None) -> Dataset:
         description=f"NPZ {path.name}",
         pipeline=pipeline or _guess_pipeline(X.shape[1]),
     )
+
+
+def _read_npz(path: Path, name: str) -> tuple[list[str], dict[str, np.ndarray]]:
+    """The names in an .npz archive and its X, y and images arrays.
+
+    Whatever numpy, zipfile or zlib raise on a damaged archive becomes one
+    sentence; the file is closed in every case.
+    """
+    wanted = ("X", "y", "images")
+    try:
+        with open(path, "rb") as fh:
+            archive = np.load(fh, allow_pickle=False)
+            if not hasattr(archive, "files"):  # a plain .npy array
+                raise DigitlabError(
+                    f"{name!r} is a single .npy array, not an .npz archive; save it "
+                    "with np.savez(path, X=X, y=y)."
+                )
+            with archive:
+                files = list(archive.files)
+                try:
+                    return files, {k: archive[k] for k in wanted if k in files}
+                except ValueError as exc:
+                    if "pickle" not in str(exc):
+                        raise
+                    raise DigitlabError(
+                        f"{name!r} holds Python objects, which digitlab never "
+                        f"unpickles ({exc}); save plain numeric arrays."
+                    ) from None
+    except DigitlabError:
+        raise
+    except EOFError:  # numpy's word for a 0-byte file
+        raise DigitlabError(
+            f"{name!r} is empty (0 bytes); save an archive with np.savez(path, X=X, "
+            "y=y)."
+        ) from None
+    except OSError as exc:
+        if exc.errno is not None:
+            raise DigitlabError(os_error_sentence(exc, path)) from None
+        raise DigitlabError(
+            f"Cannot read {name!r} as an .npz archive ({_reason(exc)}); save it again "
+            "with np.savez(path, X=X, y=y)."
+        ) from None
+    except Exception as exc:  # zipfile, zlib and numpy each raise their own kind
+        raise DigitlabError(
+            f"Cannot read {name!r} as an .npz archive ({_reason(exc)}); save it again "
+            "with np.savez(path, X=X, y=y)."
+        ) from None
 
 
 def _reason(exc: BaseException) -> str:
@@ -807,7 +814,8 @@ def _finish(X, y, *, images, source, description, pipeline) -> Dataset:
     if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
         r = int(np.flatnonzero(~np.isfinite(y))[0])
         raise DigitlabError(
-            f"{source!r}: label {r} is {y[r]!r}, not a label; every row needs a real "
+            f"{source!r}: label {r} is {y[r].item()!r}, not a label; every row needs a "
+            "real "
             "label (a digit or a name)."
         )
     if len(X) == 0:

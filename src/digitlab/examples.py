@@ -293,12 +293,10 @@ def load_examples(folder, *, pipeline="uci8x8", classes=None, missing_ok=False):
         for file in files:
             try:
                 row = prepare(file, pipeline=pipeline)
-            except DigitlabError as exc:
-                skipped.append(f"{file} ({str(exc).rstrip('.')})")
-                continue
             except Exception as exc:  # Pillow raises many kinds for a bad picture
                 reason = str(exc).rstrip(".") or type(exc).__name__
-                skipped.append(f"{file} ({reason})")
+                # prepare's sentences mostly name the file already.
+                skipped.append(reason if str(file) in reason else f"{file} ({reason})")
                 continue
             rows.append(np.asarray(row, dtype=np.float64).ravel())
             labels.append(label)

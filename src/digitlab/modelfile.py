@@ -22,9 +22,10 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from digitlab._version import __version__
-from digitlab.errors import DigitlabError
-from digitlab.files import check_target, write_bytes
+from digitlab.errors import DigitlabError, os_errors
+from digitlab.files import check_target, regular_file, write_bytes
 from digitlab.model import KNN
+from digitlab.preprocess import PIPELINES
 from digitlab.recipes import RecipeModel
 
 __all__ = ["FORMAT_VERSION", "load_model", "save_model"]
@@ -126,38 +127,161 @@ def load_model(path) -> KNN:
     is refused with a :class:`~digitlab.errors.DigitlabError` saying so.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DigitlabError(f"Model file {str(path)!r} does not exist.")
+    regular_file(path, "model file")
+    meta, arrays = _read(path)
+    return _rebuild(path, _validated(path, meta, arrays), arrays)
+
+
+def _not_a_model(path: Path) -> DigitlabError:
+    return DigitlabError(
+        f"{str(path)!r} is not a digitlab model file; make one with "
+        "`digitlab train --save PATH`."
+    )
+
+
+def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """The metadata and arrays of a model file; the file is closed in every case."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-        meta = json.loads(str(arrays.pop("meta")))
-    except Exception:
-        raise DigitlabError(
-            f"{str(path)!r} is not a digitlab model file; make one with "
-            "`digitlab train --save PATH`."
-        ) from None
+        with os_errors(path), open(path, "rb") as fh:
+            with np.load(fh, allow_pickle=False) as archive:
+                arrays = {name: archive[name] for name in archive.files}
+            meta = json.loads(str(arrays.pop("meta")))
+    except DigitlabError:
+        raise
+    except Exception:  # numpy, zipfile, zlib and json each raise their own kind
+        raise _not_a_model(path) from None
     if not isinstance(meta, dict) or meta.get("format") != "digitlab-model":
-        raise DigitlabError(
-            f"{str(path)!r} is not a digitlab model file; make one with "
-            "`digitlab train --save PATH`."
-        )
+        raise _not_a_model(path)
+    return meta, arrays
+
+
+def _validated(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> dict:
+    """``meta`` once everything in the file is what :func:`save_model` writes.
+
+    Run once on every load, after the version and checksum: a file can pass
+    the checksum and still not be what digitlab writes (written by hand, or by
+    a buggy tool); each such difference is one sentence naming the file.
+    """
+    name = str(path)
     version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise DigitlabError(
-            f"{str(path)!r} was written by a newer digitlab (model format "
+            f"{name!r} has the model format version {version!r}, not a whole number "
+            "from 1; save the model again."
+        )
+    if version > FORMAT_VERSION:
+        raise DigitlabError(
+            f"{name!r} was written by a newer digitlab (model format "
             f"{version}; this digitlab reads up to {FORMAT_VERSION}); upgrade "
             "digitlab to read it."
         )
     stored = meta.pop("checksum", None)
     if stored != _checksum(meta, arrays):
         raise DigitlabError(
-            f"{str(path)!r} is damaged: its checksum does not match its contents; "
+            f"{name!r} is damaged: its checksum does not match its contents; "
             "save the model again."
         )
-    if meta.get("estimator") == "RecipeModel":
-        model = RecipeModel(**meta["params"])
-    else:
-        model = KNN(**meta["params"])
-    model.metadata_ = meta.get("metadata", {})
-    return model.fit(arrays["X"], arrays["y"])
+
+    def wrong(what: str) -> DigitlabError:
+        return DigitlabError(
+            f"{name!r} is not a model digitlab wrote: {what}; save the model again "
+            "with `digitlab train --save PATH`."
+        )
+
+    estimator = meta.get("estimator")
+    if estimator not in _ESTIMATOR_VERSIONS:
+        raise wrong(
+            f"its estimator {str(estimator)[:40]!r} is not one of "
+            f"{', '.join(_ESTIMATOR_VERSIONS)}"
+        )
+    if _ESTIMATOR_VERSIONS[estimator] > version:
+        raise wrong(
+            f"a {estimator} needs model format {_ESTIMATOR_VERSIONS[estimator]}"
+        )
+    params = meta.get("params")
+    if not isinstance(params, dict):
+        raise wrong("its parameters are not a JSON object")
+    known = (KNN if estimator == "KNN" else RecipeModel)().get_params()
+    unknown = sorted(str(k) for k in params if k not in known)
+    if unknown:
+        raise wrong(
+            f"{estimator} has no parameter {unknown[0][:40]!r} (it has "
+            f"{', '.join(known)})"
+        )
+    if estimator == "RecipeModel":
+        from digitlab.recipes import RECIPES
+
+        recipe = params.get("recipe", known["recipe"])
+        if not isinstance(recipe, str) or recipe not in RECIPES:
+            raise wrong(
+                f"its recipe {str(recipe)[:40]!r} does not exist (the recipes are "
+                f"{', '.join(RECIPES)})"
+            )
+        if params.get("params") is not None and not isinstance(params["params"], dict):
+            raise wrong("its recipe parameters are not a JSON object")
+    expected = {"X", "y"}
+    if set(arrays) != expected:
+        missing, extra = sorted(expected - set(arrays)), sorted(set(arrays) - expected)
+        raise wrong(
+            f"it has no array {missing[0]!r}"
+            if missing
+            else f"it holds an unknown array {extra[0][:40]!r}"
+        )
+    X, y = arrays["X"], arrays["y"]
+    if X.dtype.kind not in "fiu" or X.ndim != 2 or X.shape[0] < 2 or X.shape[1] < 1:
+        raise wrong(
+            f"its training rows X are {X.dtype} of shape {X.shape}, not numbers of "
+            "shape (rows, features)"
+        )
+    if y.dtype.kind not in "iuU" or y.shape != (X.shape[0],):
+        raise wrong(
+            f"its labels y are {y.dtype} of shape {y.shape}, not one whole number or "
+            f"text per row of X ({X.shape[0]} rows)"
+        )
+    if not np.all(np.isfinite(X)):
+        raise wrong("its training rows X hold values that are not finite numbers")
+    pipeline = meta.get("pipeline")
+    if params.get("pipeline", pipeline) != pipeline:
+        raise wrong(
+            f"its pipeline {pipeline!r} differs from its parameters' "
+            f"{params.get('pipeline')!r}"
+        )
+    if pipeline is not None:
+        if pipeline not in PIPELINES:
+            raise wrong(
+                f"its picture preparation {str(pipeline)[:40]!r} is not one of "
+                f"{', '.join(PIPELINES)}"
+            )
+        height, width = PIPELINES[pipeline].shape
+        if X.shape[1] != height * width:
+            raise wrong(
+                f"its rows have {X.shape[1]} features, but the {pipeline} "
+                f"preparation makes {height * width}"
+            )
+    classes = meta.get("classes")
+    stored = [c.item() for c in np.unique(y)]
+    if not isinstance(classes, list) or classes != stored:
+        raise wrong(
+            f"its classes {str(classes)[:60]} are not the labels in y "
+            f"({str(stored)[:60]})"
+        )
+    if not isinstance(meta.get("metadata", {}), dict):
+        raise wrong("its metadata is not a JSON object")
+    return meta
+
+
+def _rebuild(path: Path, meta: dict, arrays: dict[str, np.ndarray]):
+    """The model a validated file describes, fitted on its stored arrays."""
+    cls = RecipeModel if meta["estimator"] == "RecipeModel" else KNN
+    try:
+        model = cls(**meta["params"])
+        model.metadata_ = meta.get("metadata", {})
+        return model.fit(arrays["X"], arrays["y"])
+    except (TypeError, ValueError) as exc:  # DigitlabError and sklearn's own
+        reason = (str(exc).strip().rstrip(".") or type(exc).__name__)[:200]
+        raise DigitlabError(
+            f"{str(path)!r} holds a model digitlab cannot rebuild ({reason}); save "
+            "the model again with `digitlab train --save PATH`."
+        ) from None

@@ -844,6 +844,10 @@ class RunStore:
         except sqlite3.DatabaseError:
             return len(self._select())
 
+    def is_damaged(self, run_id: int) -> bool:
+        """Whether run ``run_id`` is stored but cannot be read (it can be deleted)."""
+        return self._raw_exists(_check_run_id(run_id)) == "damaged"
+
     def get(self, run_id: int) -> Run:
         """The run with this id; a :class:`DigitlabError` when there is none."""
         run_id = _check_run_id(run_id)

@@ -1,5 +1,13 @@
 """How the CLI reports problems: user mistakes as one ``Error:`` line with exit
-code 2, digitlab's notices as ``Note:`` lines, never a traceback."""
+code 2, digitlab's notices as ``Note:`` lines, never a traceback.
+
+:func:`friendly` is the one place a command's failures become that line: a
+:class:`~digitlab.errors.DigitlabError`, an operating-system error the core did
+not already name (one sentence with the path, by
+:func:`digitlab.errors.os_error_sentence`), an ``EOFError`` from the core
+(which click would otherwise take for the end of the terminal's input and
+answer "Aborted!") and running out of memory.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ import warnings
 
 import click
 
-from digitlab.errors import DigitlabError, DigitlabNotice
+from digitlab.errors import DigitlabError, DigitlabNotice, os_error_sentence
 
 EXIT_USER_ERROR = 2
 
@@ -40,6 +48,21 @@ def friendly(command):
                 return command(*args, **kwargs)
             except DigitlabError as exc:
                 raise UserError(str(exc)) from None
+            except OSError as exc:  # one the core did not name: still the user's
+                raise UserError(os_error_sentence(exc)) from None
+            except EOFError as exc:
+                # From the core (numpy on an empty file, a pipe closed early), not
+                # the terminal: click would print "Aborted!" and hide it.
+                raise UserError(
+                    "A file ended before digitlab could read all of it "
+                    f"({str(exc).rstrip('.') or 'EOFError'}); check the files you "
+                    "gave."
+                ) from None
+            except MemoryError:
+                raise UserError(
+                    "digitlab ran out of memory doing this; use less data or "
+                    "smaller options."
+                ) from None
             finally:
                 warnings.showwarning = previous
 

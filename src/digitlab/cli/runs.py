@@ -245,13 +245,16 @@ def runs_delete(run_id, yes, runs_db):
     from digitlab.runs import format_score
 
     with _open_runs(runs_db) as store:
-        run = store.get(run_id)
-        question = (
-            f"Delete run #{run.id}: {run.command} on {run.data_name}, "
-            f"{format_score(run.score, run.score_std)}"
-            + (f", {run.summary}" if run.summary else "")
-            + "?"
-        )
+        if store.is_damaged(run_id):  # nothing to show, but it can go
+            question = f"Delete the damaged run #{run_id}?"
+        else:
+            run = store.get(run_id)
+            question = (
+                f"Delete run #{run.id}: {run.command} on {run.data_name}, "
+                f"{format_score(run.score, run.score_std)}"
+                + (f", {run.summary}" if run.summary else "")
+                + "?"
+            )
         if not yes and not click.confirm(question):
             click.echo("Nothing deleted.")
             return
