@@ -538,6 +538,11 @@ def test_parse_ks_and_test_sizes():
         ({"cv": 5, "test_sizes": (0.2,)}, "test sizes do not apply"),
         ({"loo": True, "stratify": True}, "--stratify does not apply"),
         ({"weights": "heavy"}, "Unknown weights 'heavy'"),
+        (
+            {"seed": 2**32 - 1, "repeats": 3},
+            "The seeds 4294967295..4294967297 go past 4294967295",
+        ),
+        ({"cv": 5, "repeats": 10**20}, "choose a smaller --seed or --repeats"),
     ],
 )
 def test_bad_arguments_raise_one_clear_sentence(digits, kwargs, message):
@@ -627,6 +632,7 @@ def test_cli_writes_csv_and_png_but_never_overwrites(tmp_path):
         (["--cv", "5", "--loo"], "Choose either --cv or --loo"),
         (["--test-sizes", "0.2", "--loo"], "test sizes do not apply"),
         (["--k", "1..1000", "--test-sizes", "0.5"], "k=1000 is larger than the 898"),
+        (["--seed", "4294967295", "--repeats", "2"], "go past 4294967295"),
         (["--csv", "no/such/dir/x.csv"], "the folder 'no/such/dir' does not exist"),
     ],
 )

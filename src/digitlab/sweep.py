@@ -72,6 +72,8 @@ __all__ = [
 DEFAULT_TEST_SIZES = (0.1, 0.2, 0.3, 0.4, 0.5)
 DEFAULT_KS = tuple(range(1, 16))
 DEFAULT_REPEATS = 20
+# RandomState (behind train_test_split and KFold) takes seeds up to 2**32 - 1.
+_MAX_SEED = 2**32 - 1
 
 
 # --------------------------------------------------------------------------- engine
@@ -1146,6 +1148,12 @@ def sweep(
             )
         return _sweep_loo(data, X, labels, ks, weights, metric, progress, block_bytes)
 
+    last_seed = seed + repeats - 1
+    if last_seed > _MAX_SEED:
+        raise DigitlabError(
+            f"The seeds {seed}..{last_seed} go past {_MAX_SEED}, the largest seed "
+            "numpy's random generator takes; choose a smaller --seed or --repeats."
+        )
     if cv is not None:
         cv = _check_count(cv, "cv (the number of folds)", 2)
         if cv > n:
