@@ -190,6 +190,21 @@ def test_rows_the_ranking_cannot_prove_are_searched_directly(digits, weights):
         assert n_direct > 100
 
 
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+def test_votes_in_small_batches_give_the_same_rows(digits, monkeypatch, weights):
+    # Many seeds are voted on in batches of rows (bounded memory); batches of a
+    # few hundred rows must give exactly the rows of one batch.
+    import importlib
+
+    sweep_module = importlib.import_module("digitlab.sweep")  # the module
+    kwargs = {"test_sizes": (0.1, 0.3), "ks": (1, 2, 7), "repeats": 6}
+    whole = sweep(digits, weights=weights, **kwargs)
+    monkeypatch.setattr(sweep_module, "_VOTE_BATCH_ROWS", 300)
+    batched = sweep(digits, weights=weights, **kwargs)
+    assert batched.rows == whole.rows
+    assert len(whole.rows) == 2 * 3 * 6
+
+
 def test_a_complete_ranking_needs_no_direct_search():
     # 30 rows with many equal distances, ranked against all 29 others: a tie at
     # the ranking's last place is still complete, so nothing is searched again.
