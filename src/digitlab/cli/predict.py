@@ -17,6 +17,7 @@ from digitlab.cli.options import (
     output_option,
     recipe_option,
 )
+from digitlab.cli.progress import default_model_with_progress
 from digitlab.cli.record import record, record_options
 from digitlab.errors import DigitlabError
 
@@ -84,7 +85,7 @@ def predict(
             "--model and --recipe both choose the model; give only one of them."
         )
     if model_path is None and recipe is None:
-        model = _default_model_with_progress()
+        model = default_model_with_progress()
     else:
         model = model_path or default_model(recipe)
     result = predict_files(paths, model, k=k, examples=examples_dir)
@@ -103,23 +104,6 @@ def predict(
         click.echo(f"Error: {message}", err=True)
     if result.failures:
         sys.exit(EXIT_USER_ERROR)
-
-
-def _default_model_with_progress():
-    """The default model; the first time, say what is built and show progress."""
-    from digitlab.cli.progress import ProgressBar
-    from digitlab.predict import default_model, default_model_ready
-
-    if default_model_ready():
-        return default_model()
-    if sys.stderr.isatty():
-        click.echo(
-            "Building the default model once: 8 slanted copies of each of the "
-            "1,797 built-in digits, kept in the cache for the next runs.",
-            err=True,
-        )
-    with ProgressBar("Drawing the copies") as bar:
-        return default_model(progress=bar and bar.update)
 
 
 def _write_inputs(result, path, force: bool):
