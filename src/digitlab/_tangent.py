@@ -1,4 +1,4 @@
-"""Tangent distance: a distance between digit pictures that forgives small deformations.
+"""Tangent distance: a distance between digits that forgives small deformations.
 
 Two pictures of the same digit by different writers differ by small shifts,
 rotations, size and aspect changes and pen widths; the euclidean distance
