@@ -175,8 +175,8 @@ def main() -> int:
         return 1
     base = default_model()
     print(
-        f"Model: {type(base).__name__} k={base.k}, {len(base._fit_X):,} training "
-        "rows (digitlab.default_model())"
+        f"Model: {type(base).__name__} k={base.k}, {base.metric}, "
+        f"{len(base._fit_X):,} training rows (digitlab.default_model())"
     )
     print("Each example is taught with digitlab.examples.teach (page and pad).")
     print()

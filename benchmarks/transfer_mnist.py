@@ -10,16 +10,24 @@ trained only on scikit-learn's built-in digits. Measured side by side in one run
   newcomer writes first; and the same box stretched to 8×8 without padding;
 * ours: ``digitlab.prepare(picture)`` (pipeline ``uci8x8``), same model;
 * ours + default model: ``digitlab.default_model()``, the built-in digits plus
-  slanted copies of them (``digitlab.augment.augment_digits``).
+  slanted copies of them (``digitlab.augment.augment_digits``), ranked as
+  before (euclidean k=5) and as now (euclidean neighbors re-ranked by tangent
+  distance, ``metric="tangent"``), side by side on MNIST and on the 100 drawn
+  pictures of tests/fixtures/drawn (per digit).
 
     python benchmarks/transfer_mnist.py            # all 10,000 (a few minutes)
     python benchmarks/transfer_mnist.py --limit 2000
+    python benchmarks/transfer_mnist.py --every 5    # 2,000: every 5th digit
+
+The MNIST folder is ../shared/data/mnist, or ``--mnist``, or
+``$DIGITLAB_MNIST_DIR``.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import time
 from pathlib import Path
 
@@ -29,6 +37,7 @@ from PIL import Image
 import digitlab
 
 ROOT = Path(__file__).resolve().parents[1]
+DRAWN = ROOT / "tests" / "fixtures" / "drawn"
 # ../shared/data/mnist from the main checkout; worktrees sit one level deeper.
 MNIST_CANDIDATES = [
     ROOT.parent / "shared" / "data" / "mnist",
@@ -76,14 +85,19 @@ def per_digit(y_true, y_pred) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=10000, help="MNIST digits")
+    parser.add_argument(
+        "--every", type=int, default=1, help="take every N-th MNIST digit"
+    )
     parser.add_argument("--k", type=int, default=5, help="neighbors that vote")
     parser.add_argument("--mnist", type=Path, default=None, help="MNIST folder")
     args = parser.parse_args()
+    if os.environ.get("DIGITLAB_MNIST_DIR"):
+        MNIST_CANDIDATES.insert(0, Path(os.environ["DIGITLAB_MNIST_DIR"]))
     found = [p for p in MNIST_CANDIDATES if (p / "t10k-labels-idx1-ubyte.gz").exists()]
     mnist = args.mnist or (found[0] if found else MNIST_CANDIDATES[0])
 
-    images = read_idx(mnist / "t10k-images-idx3-ubyte.gz")[: args.limit]
-    labels = read_idx(mnist / "t10k-labels-idx1-ubyte.gz")[: args.limit]
+    images = read_idx(mnist / "t10k-images-idx3-ubyte.gz")[: args.limit : args.every]
+    labels = read_idx(mnist / "t10k-labels-idx1-ubyte.gz")[: args.limit : args.every]
     data = digitlab.load_digits()
     plain = digitlab.KNN(args.k, pipeline="uci8x8").fit(data.X, data.y)
     print(f"MNIST test digits: {len(labels)}; training: {data.summary()}")
@@ -113,23 +127,48 @@ def main() -> None:
     built = time.perf_counter() - start
     if args.k != default.k:
         default.set_params(k=args.k)
-    predicted = default.predict(X_ours)
-    accuracy = float(np.mean(predicted == labels))
-    rows.append(("ours + default_model()", accuracy, per_digit(labels, predicted)))
-    print(
-        f"  {'ours + default_model()':<32} {100 * accuracy:5.1f} %   "
-        f"({default._fit_X.shape[0]} training rows, built in {built:.1f} s)"
+    before = digitlab.KNN(default.k, pipeline="uci8x8").fit(
+        default._fit_X, default.classes_[default._y]
     )
+    drawn_files = sorted(
+        f for f in DRAWN.iterdir() if f.suffix.lower() in (".png", ".jpg")
+    )
+    X_drawn = np.vstack([digitlab.prepare(f) for f in drawn_files])
+    drawn_labels = np.array([int(f.name[0]) for f in drawn_files])
+    drawn_rows = []
+    for name, model in (
+        ("default model before (euclidean)", before),
+        ("default model now (tangent)", default),
+    ):
+        start = time.perf_counter()
+        predicted = model.predict(X_ours)
+        ranked = time.perf_counter() - start
+        accuracy = float(np.mean(predicted == labels))
+        rows.append((name, accuracy, per_digit(labels, predicted)))
+        print(
+            f"  {name:<32} {100 * accuracy:5.1f} %   "
+            f"({default._fit_X.shape[0]} training rows, "
+            f"{1000 * ranked / len(labels):.2f} ms per picture to rank)"
+        )
+        hits = model.predict(X_drawn) == drawn_labels
+        drawn_rows.append(
+            (name, [int(hits[drawn_labels == d].sum()) for d in range(10)])
+        )
+    print(f"  (the default model's rows built or read in {built:.1f} s)")
 
     print("\nper-digit accuracy (%)")
     print(f"  {'':<32}" + "".join(f"{d:>6}" for d in range(10)))
     for name, _, scores in rows:
         print(f"  {name:<32}" + "".join(f"{100 * s:6.1f}" for s in scores))
+    print(f"\ndrawn pictures read right, of 10 per digit ({DRAWN.relative_to(ROOT)})")
+    print(f"  {'':<32}" + "".join(f"{d:>4}" for d in range(10)) + "  total")
+    for name, hits in drawn_rows:
+        print(f"  {name:<32}" + "".join(f"{h:4d}" for h in hits) + f"  {sum(hits):5d}")
     best_naive = max(rows[0][1], rows[1][1])
     print(
-        f"\nours + default model vs the better naive preparation: "
+        f"\ndefault model now vs the better naive preparation: "
         f"{100 * rows[-1][1]:.1f} % vs {100 * best_naive:.1f} % "
-        f"({rows[-1][1] / best_naive:.2f}×)"
+        f"({rows[-1][1] / best_naive:.2f}×); vs before: {100 * rows[-2][1]:.1f} %"
     )
 
 

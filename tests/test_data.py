@@ -63,3 +63,34 @@ def test_fingerprint_tracks_content(digits):
 def test_unknown_data_is_a_clear_error():
     with pytest.raises(DigitlabError, match="Unknown data 'nope'"):
         load_data("nope")
+
+
+def test_duplicate_rows_agree_with_numpy_unique_over_whole_rows():
+    """The hashed duplicate check finds exactly the rows np.unique finds."""
+    from digitlab.data import _duplicate_rows
+
+    def by_unique(X):
+        rows = np.ascontiguousarray(X).view(
+            np.dtype((np.void, X.dtype.itemsize * X.shape[1]))
+        )
+        _, first, inverse = np.unique(
+            rows.ravel(), return_index=True, return_inverse=True
+        )
+        repeats = np.flatnonzero(first[inverse.ravel()] != np.arange(len(X)))
+        if not len(repeats):
+            return 0, len(X), -1
+        r = int(repeats[0])
+        return len(repeats), r, int(first[inverse.ravel()[r]])
+
+    rng = np.random.default_rng(7)
+    found = 0
+    for trial in range(400):
+        n, m = int(rng.integers(1, 50)), int(rng.integers(1, 12))
+        dtype = (np.uint8, np.int32, np.float32, np.float64)[trial % 4]
+        X = rng.integers(0, 3, (n, m)).astype(dtype)
+        if dtype is np.float64 and trial % 8 == 3:
+            X = (X - 1.0) * 0.5
+            X[X == 0] = -0.0  # -0.0 and 0.0 differ byte for byte
+        assert _duplicate_rows(X) == by_unique(X)
+        found += _duplicate_rows(X)[0] > 0
+    assert found > 100  # the trials did exercise duplicates

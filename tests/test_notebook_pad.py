@@ -222,12 +222,13 @@ def test_teaching_a_misread_drawing_changes_the_next_prediction(model_rows):
 
 
 def test_teaching_through_the_front_end_message(pad):
-    pad.set_state({"image": data_url(DRAWN / "1_s1_canvas.png"), "_drawn": 1})
-    assert pad.prediction["digit"] == "3"
-    pad._handle_custom_msg({"type": "teach", "label": "1"}, [])
+    # An 8 drawn as two circles, which the default model reads as 9.
+    pad.set_state({"image": data_url(DRAWN / "8_s0_paper.png"), "_drawn": 1})
+    assert pad.prediction["digit"] == "9"
+    pad._handle_custom_msg({"type": "teach", "label": "8"}, [])
     assert pad.n_taught == 1
-    assert pad.prediction["digit"] == "1"
-    assert pad.status == "Learned your 1: the model now holds 1 of your drawings."
+    assert pad.prediction["digit"] == "8"
+    assert pad.status == "Learned your 8: the model now holds 1 of your drawings."
     # A label the model does not know: one sentence, nothing taught.
     pad._handle_custom_msg({"type": "teach", "label": "x"}, [])
     assert pad.n_taught == 1

@@ -609,7 +609,7 @@ def test_predict_is_recorded_and_reruns_from_another_folder(
 ):
     db = tmp_path / "runs.sqlite"
     monkeypatch.chdir(DRAWN)
-    result = cli("predict", "7_s0_paper.png", "4_s0_scan.jpg", "--runs-db", db)
+    result = cli("predict", "7_s1_paper.png", "4_s0_scan.jpg", "--runs-db", db)
     assert result.exit_code == 0, result.output
     with RunStore(db) as store:
         (run,) = store.runs()
@@ -617,7 +617,7 @@ def test_predict_is_recorded_and_reruns_from_another_folder(
     # No --k given: the option is left out and the model's own k=5 is used.
     assert run.argv == [
         "predict",
-        str(DRAWN / "7_s0_paper.png"),
+        str(DRAWN / "7_s1_paper.png"),
         str(DRAWN / "4_s0_scan.jpg"),
     ]
     assert run.data_name == "digits"
@@ -628,10 +628,10 @@ def test_predict_is_recorded_and_reruns_from_another_folder(
     assert run.config["k"] == 5 and run.config["model"] == "default"
     assert run.score is None and run.summary == "2 pictures, k=5"
     assert [(p["file"], p["digit"]) for p in run.results["predictions"]] == [
-        (str(DRAWN / "7_s0_paper.png"), 7),
+        (str(DRAWN / "7_s1_paper.png"), 7),
         (str(DRAWN / "4_s0_scan.jpg"), 4),
     ]
-    expected = digitlab.predict_files([DRAWN / "7_s0_paper.png"]).results[0]
+    expected = digitlab.predict_files([DRAWN / "7_s1_paper.png"]).results[0]
     assert run.results["predictions"][0]["votes"] == expected.votes
 
     monkeypatch.chdir(tmp_path)
@@ -643,7 +643,7 @@ def test_predict_is_recorded_and_reruns_from_another_folder(
 def test_predict_rerun_notices_a_changed_picture(tmp_path):
     db = tmp_path / "runs.sqlite"
     picture = tmp_path / "mine.png"
-    shutil.copy(DRAWN / "7_s0_paper.png", picture)
+    shutil.copy(DRAWN / "7_s1_paper.png", picture)
     assert cli("predict", picture, "--runs-db", db).exit_code == 0
     shutil.copy(DRAWN / "3_s1_chalk.png", picture)  # the user redrew it
     again = cli("runs", "rerun", "1", "--runs-db", db)

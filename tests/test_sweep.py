@@ -190,6 +190,21 @@ def test_rows_the_ranking_cannot_prove_are_searched_directly(digits, weights):
         assert n_direct > 100
 
 
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+def test_votes_in_small_batches_give_the_same_rows(digits, monkeypatch, weights):
+    # Many seeds are voted on in batches of rows (bounded memory); batches of a
+    # few hundred rows must give exactly the rows of one batch.
+    import importlib
+
+    sweep_module = importlib.import_module("digitlab.sweep")  # the module
+    kwargs = {"test_sizes": (0.1, 0.3), "ks": (1, 2, 7), "repeats": 6}
+    whole = sweep(digits, weights=weights, **kwargs)
+    monkeypatch.setattr(sweep_module, "_VOTE_BATCH_ROWS", 300)
+    batched = sweep(digits, weights=weights, **kwargs)
+    assert batched.rows == whole.rows
+    assert len(whole.rows) == 2 * 3 * 6
+
+
 def test_a_complete_ranking_needs_no_direct_search():
     # 30 rows with many equal distances, ranked against all 29 others: a tie at
     # the ranking's last place is still complete, so nothing is searched again.
@@ -523,6 +538,11 @@ def test_parse_ks_and_test_sizes():
         ({"cv": 5, "test_sizes": (0.2,)}, "test sizes do not apply"),
         ({"loo": True, "stratify": True}, "--stratify does not apply"),
         ({"weights": "heavy"}, "Unknown weights 'heavy'"),
+        (
+            {"seed": 2**32 - 1, "repeats": 3},
+            "The seeds 4294967295..4294967297 go past 4294967295",
+        ),
+        ({"cv": 5, "repeats": 10**20}, "choose a smaller --seed or --repeats"),
     ],
 )
 def test_bad_arguments_raise_one_clear_sentence(digits, kwargs, message):
@@ -612,6 +632,7 @@ def test_cli_writes_csv_and_png_but_never_overwrites(tmp_path):
         (["--cv", "5", "--loo"], "Choose either --cv or --loo"),
         (["--test-sizes", "0.2", "--loo"], "test sizes do not apply"),
         (["--k", "1..1000", "--test-sizes", "0.5"], "k=1000 is larger than the 898"),
+        (["--seed", "4294967295", "--repeats", "2"], "go past 4294967295"),
         (["--csv", "no/such/dir/x.csv"], "the folder 'no/such/dir' does not exist"),
     ],
 )

@@ -178,8 +178,10 @@ def test_serve_with_examples_and_two_workers_learns_at_start_and_live(tmp_path):
                     )
                 )
         for answer in answers:
+            # The default model's own distance may forgive the copies' slant
+            # too: the nearest is the example or one of its copies, very near.
             nearest = answer.json()["neighbors"][0]
-            assert nearest["yours"] is True and nearest["distance"] == 0.0
+            assert nearest["yours"] is True and nearest["distance"] < 1e-6
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=30)

@@ -82,7 +82,9 @@ def _vary(big, slant: float, width: float) -> np.ndarray:
     return _uci8x8(varied).ravel()
 
 
-def augment_digits(X, y, variations=DEFAULT_VARIATIONS, *, keep_original=True):
+def augment_digits(
+    X, y, variations=DEFAULT_VARIATIONS, *, keep_original=True, progress=None
+):
     """The training digits plus a varied copy of each for every variation.
 
     Parameters
@@ -95,6 +97,9 @@ def augment_digits(X, y, variations=DEFAULT_VARIATIONS, *, keep_original=True):
         giving it the stroke thickness of prepared pictures.
     keep_original : bool
         Keep the original rows first.
+    progress : callable, optional
+        Called as ``progress(done, total)`` while the digits are drawn (every
+        100 digits and at the end), e.g. to move a progress bar.
 
     Returns
     -------
@@ -130,6 +135,8 @@ def augment_digits(X, y, variations=DEFAULT_VARIATIONS, *, keep_original=True):
             big = _drawn(x)
             for j, (slant, width) in enumerate(variations):
                 varied[j, i] = _vary(big, slant, width)
+            if progress is not None and ((i + 1) % 100 == 0 or i + 1 == len(X)):
+                progress(i + 1, len(X))
         parts_X.extend(varied)
         parts_y.extend(y for _ in variations)
     if not parts_X:

@@ -851,6 +851,48 @@ def _picture_preparer(pipeline: str):
     return prepare_one
 
 
+def _duplicate_rows(X) -> tuple[int, int, int]:
+    """How many rows repeat an earlier row, the first such row and the row it repeats.
+
+    Rows are compared byte for byte (as ``np.unique`` over the rows would), but
+    grouped first by a 64-bit hash of their bytes: sorting 10,000 integers is
+    ~100× cheaper than sorting 10,000 rows of 784 values, and every group of equal
+    hashes is checked exactly, so a hash collision never counts as a duplicate.
+    """
+    n = len(X)
+    X = np.ascontiguousarray(X)
+    if X.dtype.kind == "f" and X.size:
+        # Pixel data read as floats: the same rows, 8× fewer bytes to hash, when
+        # every value is a byte (and no -0.0, whose bytes differ from 0.0's).
+        small = X.astype(np.uint8)
+        if np.array_equal(small, X) and not np.signbit(X).any():
+            X = small
+    raw = X.view(np.uint8).reshape(n, -1)
+    if raw.shape[1] % 8:
+        raw = np.pad(raw, ((0, 0), (0, 8 - raw.shape[1] % 8)))
+    words = raw.view(np.uint64)
+    weights = np.arange(1, words.shape[1] + 1, dtype=np.uint64) * np.uint64(
+        0x9E3779B97F4A7C15
+    ) | np.uint64(1)
+    hashes = (words * weights).sum(axis=1)  # wraps modulo 2**64, as intended
+    order = np.argsort(hashes, kind="stable")  # equal hashes stay in row order
+    sorted_hashes = hashes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_hashes[1:] != sorted_hashes[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    count, first_repeat, its_original = 0, n, -1
+    for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
+        group = order[start : start + size]
+        while len(group) > 1:
+            same = (raw[group] == raw[group[0]]).all(axis=1)
+            copies = group[same][1:]
+            if len(copies):
+                count += len(copies)
+                if copies[0] < first_repeat:
+                    first_repeat, its_original = int(copies[0]), int(group[0])
+            group = group[~same]
+    return count, first_repeat, its_original
+
+
 def _finish(X, y, *, images, source, description, pipeline) -> Dataset:
     """Checks every loader shares: at least two classes; duplicate rows noticed."""
     y = np.asarray(y)
@@ -869,17 +911,11 @@ def _finish(X, y, *, images, source, description, pipeline) -> Dataset:
             f"{source!r} has only one class (every label is {classes[0].item()!r}); a "
             "classifier needs pictures of at least two labels."
         )
-    rows = np.ascontiguousarray(X).view(
-        np.dtype((np.void, X.dtype.itemsize * X.shape[1]))
-    )
-    _, first, inverse = np.unique(rows.ravel(), return_index=True, return_inverse=True)
-    repeats = np.flatnonzero(first[inverse.ravel()] != np.arange(len(X)))
-    if len(repeats):
-        r = int(repeats[0])
-        original = int(first[inverse.ravel()[r]])
-        they = "it can" if len(repeats) == 1 else "they can"
+    repeats, r, original = _duplicate_rows(X)
+    if repeats:
+        they = "it can" if repeats == 1 else "they can"
         notice(
-            f"{source} has {plural(len(repeats), 'duplicate row')} (first: row {r} "
+            f"{source} has {plural(repeats, 'duplicate row')} (first: row {r} "
             f"repeats row {original}); {they} land on both sides of a split and make "
             "test scores optimistic."
         )

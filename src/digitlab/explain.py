@@ -79,9 +79,12 @@ def describe_model(model) -> dict:
 
         description = get_recipe(recipe).description
     else:
+        metric = model.metric
+        if metric == "tangent":
+            metric = "tangent distance (euclidean neighbors re-ranked)"
         description = (
             f"k-nearest neighbors, k={model.n_neighbors_}, {model.weights} votes, "
-            f"{model.metric}"
+            f"{metric}"
         )
     accuracy = meta.get("accuracy")
     note = None

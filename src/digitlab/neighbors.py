@@ -71,7 +71,7 @@ __all__ = [
     "vote",
 ]
 
-METRICS = ("euclidean", "manhattan", "cosine")
+METRICS = ("euclidean", "manhattan", "cosine", "tangent")
 WEIGHTS = ("uniform", "distance")
 BACKENDS = ("numpy", "faiss")
 
@@ -188,14 +188,19 @@ def kneighbors(
     k : int
         How many neighbors per query row; at most ``n_fit`` (``n_fit - 1`` with
         ``exclude_self``).
-    metric : {"euclidean", "manhattan", "cosine"}
+    metric : {"euclidean", "manhattan", "cosine", "tangent"}
+        ``tangent``: the nearest rows by euclidean distance re-ranked by a
+        distance that forgives small shifts, rotations, size changes and pen
+        widths of square pictures (:mod:`digitlab._tangent`; exact and
+        deterministic too).
     exclude_self : bool
         ``X_query`` is ``X_fit`` and row ``i`` must not be its own neighbor
         (leave-one-out rankings).
     block_bytes : int
         Upper bound on the memory one block of distances may take.
     squared : bool
-        Euclidean only: return the squared distances, the values actually ranked
+        Euclidean and tangent only: return the squared distances, the values
+        actually ranked
         (their square roots can coincide where the squares differ in the last bit).
     backend : {"numpy", "faiss"}, optional
         ``"faiss"`` (the ``fast`` extra) finds candidates with an exact flat
@@ -238,6 +243,20 @@ def kneighbors(
         raise DigitlabError("exclude_self needs the query rows to be the fit rows.")
     backend = check_backend(_current().backend if backend is None else backend)
     dask = _current().dask if dask is None else dask
+    if metric == "tangent":
+        from digitlab._tangent import N_CANDIDATES, rerank
+
+        _, candidates = kneighbors(
+            fit,
+            X_query,
+            min(max(N_CANDIDATES, k), available),
+            exclude_self=exclude_self,
+            block_bytes=block_bytes,
+            backend=backend,
+            dask=dask,
+        )
+        values, columns = rerank(X_fit, X_query, candidates, k)
+        return (values if squared else np.sqrt(values)), columns
     if backend == "faiss":
         from digitlab._faiss import faiss_kneighbors
 

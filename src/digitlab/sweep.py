@@ -72,6 +72,8 @@ __all__ = [
 DEFAULT_TEST_SIZES = (0.1, 0.2, 0.3, 0.4, 0.5)
 DEFAULT_KS = tuple(range(1, 16))
 DEFAULT_REPEATS = 20
+# RandomState (behind train_test_split and KFold) takes seeds up to 2**32 - 1.
+_MAX_SEED = 2**32 - 1
 
 
 # --------------------------------------------------------------------------- engine
@@ -458,10 +460,16 @@ def evaluate_split(
     return score
 
 
+# The test rows voted on together at most (about 30 MB of neighbor labels and
+# votes at k 15): enough to vote every split of the default grids at once,
+# while a sweep of many more seeds keeps its memory bounded.
+_VOTE_BATCH_ROWS = 2**20
+
+
 def _score_families(ranking, labels, families, ks, weights, progress=None):
     """:class:`SplitScore` of every split of ``families``, in order.
 
-    The test rows of all splits are voted on together (one pass per k, not one
+    The test rows of many splits are voted on together (one pass per k, not one
     per split), then counted per split. A row whose ``max(ks)`` nearest
     training rows share one label predicts it for every k (no votes needed).
     """
@@ -469,8 +477,9 @@ def _score_families(ranking, labels, families, ks, weights, progress=None):
     k_max = max(ks)
     n_classes = int(labels.max()) + 1
     labels = labels.astype(np.int16 if n_classes < 2**15 else np.int64)
-    parts_labels, parts_dist, truth, sizes = [], [], [], []
-    n_direct, n_train = [], []
+    scores: list[SplitScore] = []
+    batch: list[tuple] = []
+    n_batch_rows = 0
     total = sum(len(f.splits) for f in families)
     done = 0
     for family in families:
@@ -479,17 +488,25 @@ def _score_families(ranking, labels, families, ks, weights, progress=None):
         for (lo, hi, n_test), (dist, ranks, direct) in zip(
             family.splits, reads, strict=True
         ):
-            parts_labels.append(label_by_rank[ranks])
-            parts_dist.append(dist)
-            truth.append(labels[family.rows[:n_test]])
-            sizes.append(n_test)
-            n_direct.append(direct)
-            n_train.append(hi - lo)
+            truth = labels[family.rows[:n_test]]
+            batch.append((label_by_rank[ranks], dist, truth, hi - lo, direct))
+            n_batch_rows += n_test
         done += len(family.splits)
+        if n_batch_rows >= _VOTE_BATCH_ROWS:
+            scores += _score_batch(batch, ks, n_classes, weights)
+            batch, n_batch_rows = [], 0
         if progress is not None:
             progress(done, total)
-    neighbor_labels = np.concatenate(parts_labels)
-    truth = np.concatenate(truth)
+    return scores + _score_batch(batch, ks, n_classes, weights)
+
+
+def _score_batch(batch, ks, n_classes, weights) -> list[SplitScore]:
+    """Vote the test rows of a batch of splits together and count each split."""
+    if not batch:
+        return []
+    neighbor_labels = np.concatenate([b[0] for b in batch])
+    truth = np.concatenate([b[2] for b in batch])
+    sizes = np.array([len(b[2]) for b in batch])
     ends = np.cumsum(sizes)
     starts = ends - sizes
     first = neighbor_labels[:, 0]
@@ -502,7 +519,7 @@ def _score_families(ranking, labels, families, ks, weights, progress=None):
         if weights == "uniform":
             predicted = _leaders_by_count(neighbor_labels[others], ks, n_classes)
         else:
-            distances = np.concatenate(parts_dist)[others, :k_max]
+            distances = np.concatenate([b[1] for b in batch])[others, : max(ks)]
             predicted = _leaders_by_distance(
                 neighbor_labels[others], distances, ks, n_classes
             )
@@ -512,8 +529,7 @@ def _score_families(ranking, labels, families, ks, weights, progress=None):
         cut_end = np.searchsorted(others, ends)
         n_correct += right[cut_end] - right[cut_start]
     return [
-        SplitScore(n_correct[i], n_train[i], sizes[i], n_direct[i])
-        for i in range(len(sizes))
+        SplitScore(n_correct[i], b[3], int(sizes[i]), b[4]) for i, b in enumerate(batch)
     ]
 
 
@@ -1132,6 +1148,12 @@ def sweep(
             )
         return _sweep_loo(data, X, labels, ks, weights, metric, progress, block_bytes)
 
+    last_seed = seed + repeats - 1
+    if last_seed > _MAX_SEED:
+        raise DigitlabError(
+            f"The seeds {seed}..{last_seed} go past {_MAX_SEED}, the largest seed "
+            "numpy's random generator takes; choose a smaller --seed or --repeats."
+        )
     if cv is not None:
         cv = _check_count(cv, "cv (the number of folds)", 2)
         if cv > n:

@@ -17,6 +17,7 @@ from digitlab.cli.options import (
     output_option,
     recipe_option,
 )
+from digitlab.cli.progress import default_model_with_progress
 from digitlab.cli.record import record, record_options
 from digitlab.errors import DigitlabError
 
@@ -83,9 +84,11 @@ def predict(
         raise DigitlabError(
             "--model and --recipe both choose the model; give only one of them."
         )
-    result = predict_files(
-        paths, model_path or default_model(recipe), k=k, examples=examples_dir
-    )
+    if model_path is None and recipe is None:
+        model = default_model_with_progress()
+    else:
+        model = model_path or default_model(recipe)
+    result = predict_files(paths, model, k=k, examples=examples_dir)
     shown = _write_inputs(result, show_input, force)
     record(result, files=[shown])
     done = [f"Model input saved to {show_input}"] if shown else []

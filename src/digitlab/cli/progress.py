@@ -43,3 +43,22 @@ class ProgressBar:
         if self._bar is not None:
             self._bar.stop()
         return False
+
+
+def default_model_with_progress():
+    """:func:`digitlab.default_model`; the first time, say what is built and show
+    a progress bar (on a terminal) while its training rows are drawn."""
+    import click
+
+    from digitlab.predict import default_model, default_model_ready
+
+    if default_model_ready():
+        return default_model()
+    if sys.stderr.isatty():
+        click.echo(
+            "Building the default model once: 8 slanted copies of each of the "
+            "1,797 built-in digits, kept in the cache for the next runs.",
+            err=True,
+        )
+    with ProgressBar("Drawing the copies") as bar:
+        return default_model(progress=bar and bar.update)

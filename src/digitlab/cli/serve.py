@@ -7,6 +7,7 @@ import click
 from digitlab.cli.errors import friendly
 from digitlab.cli.group import main
 from digitlab.cli.options import recipe_option
+from digitlab.cli.progress import default_model_with_progress
 
 
 @main.command()
@@ -78,6 +79,11 @@ def serve(host, port, model_path, examples_dir, recipe, workers):
     run_server(
         host=host,
         port=port,
+        model=(
+            default_model_with_progress()
+            if model_path is None and recipe is None
+            else None
+        ),
         model_path=model_path,
         examples_dir=examples_dir,
         recipe=recipe,

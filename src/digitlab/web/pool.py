@@ -349,8 +349,8 @@ class ProcessPool(Pictures):
             message = _examples_message(
                 np.vstack(self._learned_rows), np.array(self._learned_classes)
             )
-            if self._send_examples(worker, message) is not None:
-                return
+            # Pictures sent after it (the pipe keeps the order) see them all.
+            self._send_examples(worker, message)
         self._dispatch()
 
     def _send_examples(self, worker: _Worker, message: bytes):
