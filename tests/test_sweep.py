@@ -542,7 +542,11 @@ def test_parse_ks_and_test_sizes():
             {"seed": 2**32 - 1, "repeats": 3},
             "The seeds 4294967295..4294967297 go past 4294967295",
         ),
-        ({"cv": 5, "repeats": 10**20}, "choose a smaller --seed or --repeats"),
+        # The repeats bound every command shares (data.check_seeds) comes first.
+        (
+            {"cv": 5, "repeats": 10**20},
+            "repeats must be a whole number from 1 to 10,000",
+        ),
     ],
 )
 def test_bad_arguments_raise_one_clear_sentence(digits, kwargs, message):

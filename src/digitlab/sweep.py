@@ -1127,7 +1127,10 @@ def sweep(
     check_metric(metric)
     ks = _check_ks(ks)
     repeats = _check_count(repeats, "repeats", 1)
-    seed, repeats = check_seeds(_check_count(seed, "seed", 0), repeats)
+    seed = _check_count(seed, "seed", 0)
+    # The number of repeats is bounded here; the seeds they use are checked
+    # below (leave-one-out uses none).
+    _, repeats = check_seeds(None, repeats)
     n = len(data)
     X = np.asarray(data.X, dtype=np.float64)
     classes, labels = np.unique(data.y, return_inverse=True)
