@@ -23,6 +23,12 @@ Reliability
   half row.
 * A file that is not a SQLite database, or a damaged one, is refused with the
   command to move it aside; digitlab never modifies or overwrites it.
+* A damaged history does not get stuck: rows that are not what digitlab writes,
+  or that lie on damaged pages, are left out of every read and named (in
+  :attr:`RunStore.damaged` and a :class:`~digitlab.errors.DigitlabNotice`); a
+  damaged row can be deleted; nothing is written into a file with damaged pages
+  or a damaged schema version. A 0-byte file reads as an empty history and
+  stays 0 bytes.
 
 Recording
 ---------
