@@ -228,6 +228,31 @@ def check_recipe_alone(recipe) -> None:
         )
 
 
+def model_file_option(help: str):
+    """``--model PATH``: a model file written by ``digitlab train --save``."""
+    return click.option(
+        "--model",
+        "model_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        metavar="PATH",
+        help=help,
+    )
+
+
+def examples_option(help: str, dest: str = "examples_dir", default=None):
+    """``--examples DIR``: the user's labelled pictures, DIR/<label>/<picture>."""
+    return click.option(
+        "--examples",
+        dest,
+        type=click.Path(file_okay=False),
+        default=default,
+        show_default=default is not None,
+        metavar="DIR",
+        help=help,
+    )
+
+
 def output_option(flag: str, dest: str, help: str, metavar: str = "PATH"):
     """An option naming a file the command writes (``--save``, ``--plot``, ...)."""
     return click.option(

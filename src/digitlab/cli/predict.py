@@ -11,9 +11,11 @@ from digitlab.cli.group import main
 from digitlab.cli.options import (
     check_outputs,
     echo,
+    examples_option,
     force_option,
     json_option,
     k_option,
+    model_file_option,
     output_option,
     recipe_option,
 )
@@ -24,13 +26,8 @@ from digitlab.errors import DigitlabError
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option(
-    "--model",
-    "model_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="PATH",
-    help="A saved model (digitlab train --save); default: k=5 on the built-in digits.",
+@model_file_option(
+    "A saved model (digitlab train --save); default: k=5 on the built-in digits."
 )
 @k_option(None, "How many nearest training digits vote (default: the model's k).")
 @click.option(
@@ -42,14 +39,9 @@ from digitlab.errors import DigitlabError
     "Save the model inputs as a picture (one tile per file).",
     metavar="PNG",
 )
-@click.option(
-    "--examples",
-    "examples_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    metavar="DIR",
-    help="Your own labelled examples (DIR/<label>/<picture>, what `digitlab "
-    'serve` saves with "that was a ..."): the model learns them first.',
+@examples_option(
+    "Your own labelled examples (DIR/<label>/<picture>, what `digitlab "
+    'serve` saves with "that was a ..."): the model learns them first.'
 )
 @recipe_option
 @force_option("Allow --show-input to overwrite a file.")

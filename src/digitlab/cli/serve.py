@@ -6,7 +6,7 @@ import click
 
 from digitlab.cli.errors import friendly
 from digitlab.cli.group import main
-from digitlab.cli.options import recipe_option
+from digitlab.cli.options import examples_option, model_file_option, recipe_option
 from digitlab.cli.progress import default_model_with_progress
 
 
@@ -24,24 +24,13 @@ from digitlab.cli.progress import default_model_with_progress
     show_default=True,
     help="The port to listen on (0: any free port).",
 )
-@click.option(
-    "--model",
-    "model_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="PATH",
-    help="A model file from `digitlab train --save` (default: k=5 on the "
-    "built-in digits).",
+@model_file_option(
+    "A model file from `digitlab train --save` (default: k=5 on the built-in digits)."
 )
-@click.option(
-    "--examples",
-    "examples_dir",
-    type=click.Path(file_okay=False),
-    default="digitlab-examples",
-    show_default=True,
-    metavar="DIR",
-    help="Your examples: the model learns what DIR holds at the start and every "
+@examples_option(
+    "Your examples: the model learns what DIR holds at the start and every "
     'drawing "that was a ..." saves there (DIR/<label>/<time>.png) at once.',
+    default="digitlab-examples",
 )
 @click.option(
     "--workers",

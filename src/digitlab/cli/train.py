@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import click
-
 from digitlab.cli.errors import friendly
 from digitlab.cli.group import main
 from digitlab.cli.options import (
@@ -11,6 +9,7 @@ from digitlab.cli.options import (
     check_recipe_alone,
     data_option,
     echo,
+    examples_option,
     force_option,
     json_option,
     model_options,
@@ -28,14 +27,10 @@ from digitlab.cli.record import record, record_options
 @output_option(
     "--save", "save", "Write the fitted model to this file (.npz, no pickle)."
 )
-@click.option(
-    "--examples",
-    "examples",
-    type=click.Path(file_okay=False),
-    default=None,
-    metavar="DIR",
-    help="Your own labelled examples (DIR/<label>/<picture>): they join the train "
+@examples_option(
+    "Your own labelled examples (DIR/<label>/<picture>): they join the train "
     "part only, never the test part.",
+    dest="examples",
 )
 @recipe_option
 @force_option("Allow --save to overwrite a file.")
