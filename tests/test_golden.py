@@ -293,6 +293,14 @@ def run_session(session: Session, tmp: Path, mnist: Path | None, monkeypatch):
         shutil.copyfile(session.history, home / "runs.sqlite")
     monkeypatch.setenv("DIGITLAB_HOME", str(home))
     monkeypatch.chdir(cwd)
+    if mnist is not None:
+        # A copy under the fixed-length folder: the run list pads its data column
+        # to the path's length, and ../shared lies elsewhere on every checkout.
+        copy = tmp / "mnist"
+        copy.mkdir()
+        for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+            shutil.copyfile(mnist / name, copy / name)
+        mnist = copy
     mnist_file = None if mnist is None else mnist / "t10k-images-idx3-ubyte.gz"
     blocks = []
     for command in session.commands:
