@@ -55,7 +55,7 @@ def picture_data_url(picture) -> str:
     import numpy as np
     from PIL import Image
 
-    from digitlab.web.service import decode_data_url, open_picture
+    from digitlab.pictures import decode_data_url, open_picture
 
     if isinstance(picture, str) and picture.startswith("data:"):
         open_picture(decode_data_url(picture), name="The picture")  # a picture?
@@ -249,7 +249,7 @@ def _pad_class():
             """
             if not self.image:
                 return None
-            from digitlab.web.service import decode_data_url, open_picture
+            from digitlab.pictures import decode_data_url, open_picture
 
             return open_picture(decode_data_url(self.image), name="The drawing")
 
