@@ -427,9 +427,7 @@ def _symmetric_exact(fit: FitRows, k: int, block_bytes: int):
 
         return make
 
-    side = int(max(64, min(n, np.sqrt(block_bytes / (8 * 5)))))
-    edges = list(range(0, n, side)) + [n]
-    spans = list(zip(edges[:-1], edges[1:], strict=True))
+    spans = _square_spans(n, block_bytes)
     found: list[list] = [[] for _ in spans]
     for a, (i0, i1) in enumerate(spans):
         for b in range(a, len(spans)):
@@ -463,12 +461,21 @@ def _symmetric_exact(fit: FitRows, k: int, block_bytes: int):
     return (values - 2 * largest + sq[:, None]).astype(np.float64), columns
 
 
+def _square_spans(n: int, block_bytes: int) -> list[tuple[int, int]]:
+    """The row ranges of the square blocks a leave-one-out ranking works in.
+
+    A block's product and its few working copies stay within ``block_bytes``
+    (about five float64 matrices of side × side); at least 64 rows a side.
+    """
+    side = int(max(64, min(n, np.sqrt(block_bytes / (8 * 5)))))
+    edges = list(range(0, n, side)) + [n]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
 def _symmetric_by_value(X: np.ndarray, sq: np.ndarray, k: int, block_bytes: int):
     """:func:`_symmetric_exact` for integers too large for one key per entry."""
     n = len(X)
-    side = int(max(64, min(n, np.sqrt(block_bytes / (8 * 5)))))
-    edges = list(range(0, n, side)) + [n]
-    spans = list(zip(edges[:-1], edges[1:], strict=True))
+    spans = _square_spans(n, block_bytes)
     found: list[list] = [[] for _ in spans]
     for a, (i0, i1) in enumerate(spans):
         for b in range(a, len(spans)):
