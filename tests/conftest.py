@@ -72,6 +72,30 @@ def browser():
 
 
 @pytest.fixture(scope="module")
+def model():
+    """The default model, built once per test module (the web tests serve it)."""
+    return digitlab.default_model()
+
+
+@pytest.fixture
+def examples(tmp_path):
+    """A fresh examples folder (not created: the app creates it on first save)."""
+    return tmp_path / "examples"
+
+
+@pytest.fixture
+def client(model, examples):
+    """FastAPI's TestClient over the app serving ``model``, used inside ``with``."""
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    from fastapi.testclient import TestClient
+
+    from digitlab.web import create_app
+
+    with TestClient(create_app(model, examples_dir=examples)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``digitlab serve`` on a free 127.0.0.1 port: yields (url, examples folder)."""
     pytest.importorskip("fastapi", reason="the web extra is not installed")

@@ -75,22 +75,6 @@ def data_url(image) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
 
 
-@pytest.fixture(scope="module")
-def model():
-    return digitlab.default_model()
-
-
-@pytest.fixture
-def examples(tmp_path):
-    return tmp_path / "examples"
-
-
-@pytest.fixture
-def client(model, examples):
-    with TestClient(create_app(model, examples_dir=examples)) as client:
-        yield client
-
-
 # ---- health, model, page -----------------------------------------------------
 
 

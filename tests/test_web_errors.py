@@ -20,29 +20,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-import digitlab
-
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from digitlab.web import create_app  # noqa: E402
 from digitlab.web.schemas import DATA_URL_EXAMPLE  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def model():
-    return digitlab.default_model()
-
-
-@pytest.fixture
-def examples(tmp_path):
-    return tmp_path / "examples"
-
-
-@pytest.fixture
-def client(model, examples):
-    with TestClient(create_app(model, examples_dir=examples)) as client:
-        yield client
 
 
 def one_sentence(response, status: int) -> str:
