@@ -356,6 +356,19 @@ def learn_examples(model, folder, *, missing_ok=False):
 _LEARNING = threading.Lock()
 
 
+def prepare_drawing(picture, pipeline: str) -> np.ndarray:
+    """``prepare(picture, pipeline=pipeline)`` as one float64 row; a blank
+    picture is refused in the page's words (:data:`NO_INK`): the user sees a
+    canvas, not a file."""
+    from digitlab.preprocess import BlankPicture, prepare
+
+    try:
+        row = prepare(picture, pipeline=pipeline)
+    except BlankPicture:
+        raise DigitlabError(NO_INK) from None
+    return np.asarray(row, dtype=np.float64).ravel()
+
+
 def _as_image(picture):
     """A PIL image of ``picture`` (to save it as PNG)."""
     from PIL import Image
@@ -379,7 +392,6 @@ def _as_image(picture):
 def teach_row(model, picture, label, *, folder=None):
     """:func:`teach`, also giving back the prepared row and its class index
     (what the web app's worker processes are sent to learn the same row)."""
-    from digitlab.preprocess import prepare
 
     knn = learner(model)
     text = check_label(label, knn.classes_)
@@ -389,13 +401,7 @@ def teach_row(model, picture, label, *, folder=None):
             "This model does not know how its training digits were prepared "
             "(pipeline=None), so it cannot read pictures to learn from."
         )
-    try:
-        row = np.asarray(prepare(picture, pipeline=model.pipeline), np.float64)
-    except DigitlabError as exc:
-        if "no ink" in str(exc).lower():
-            raise DigitlabError(NO_INK) from None
-        raise
-    row = row.reshape(1, -1)
+    row = prepare_drawing(picture, model.pipeline).reshape(1, -1)
     saved = None
     if folder is not None:
         # Saved first: a picture that cannot be kept is not learned either.

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from digitlab.errors import DigitlabError
-from digitlab.examples import NO_INK, voting_knn
+from digitlab.examples import NO_INK, prepare_drawing, voting_knn
 from digitlab.neighbors import vote
 
 __all__ = ["NO_INK", "describe_model", "explain"]
@@ -137,18 +136,9 @@ def explain(model, picture, *, info: dict | None = None) -> dict:
         model input as rows), ``input_max``, ``neighbors`` (nearest first) and
         ``pipeline``; the shape of :class:`digitlab.web.schemas.Prediction`.
     """
-    from digitlab.preprocess import prepare
-
     info = info or describe_model(model)
     pipeline = info["pipeline"]
-    try:
-        row = prepare(picture, pipeline=pipeline)
-    except DigitlabError as exc:
-        # The page's words for prepare's "blank picture": the user sees a canvas.
-        if "no ink" in str(exc).lower():
-            raise DigitlabError(NO_INK) from None
-        raise
-    row = np.asarray(row, dtype=np.float64).ravel()
+    row = prepare_drawing(picture, pipeline)
     X = row[None, :]
     classes = [str(c) for c in model.classes_]
     neighbors = []

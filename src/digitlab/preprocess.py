@@ -44,6 +44,7 @@ from digitlab.errors import DigitlabError, os_errors
 from digitlab.files import regular_file
 
 __all__ = [
+    "BlankPicture",
     "PIPELINES",
     "MAX_PIXELS",
     "PICTURE_SUFFIXES",
@@ -73,6 +74,10 @@ _UCI_BOX_HEIGHT = 32
 _UCI_BOX_WIDTH = 20
 _UCI_TARGET_INK = 312
 _UCI_SCALE = 2  # drawn at 64×64, then each 2×2 cell becomes one bitmap pixel
+
+
+class BlankPicture(DigitlabError):
+    """A picture with no ink on it: nothing on it differs from the paper."""
 
 
 @dataclass(frozen=True)
@@ -452,7 +457,7 @@ def _ink_mask(ink, name: str, plane=None, table=None) -> np.ndarray:
     else:
         top = _percentile_of_counts(table, counts, 99.9)
     if top < 0.12:
-        raise DigitlabError(
+        raise BlankPicture(
             f"{name} looks blank: no ink found (nothing differs from the paper); "
             "give a picture with a digit on it."
         )
@@ -476,7 +481,7 @@ def _ink_mask(ink, name: str, plane=None, table=None) -> np.ndarray:
             mask = np.zeros_like(mask)
             mask[box] = keep[labels - 1] & (labels > 0)
     if not mask.any():
-        raise DigitlabError(
+        raise BlankPicture(
             f"{name} looks blank: no ink found; give a picture with a digit on it."
         )
     return mask
