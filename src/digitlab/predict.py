@@ -62,7 +62,7 @@ def _default_training(progress=None) -> tuple[np.ndarray, np.ndarray]:
     from digitlab.data import load_digits
 
     data = load_digits()
-    key = _cache_key(data, DEFAULT_VARIATIONS)
+    key = _default_cache_key()
     cached = _read_cache(key)
     if cached is None:
         X, y = augment_digits(data.X, data.y, DEFAULT_VARIATIONS, progress=progress)
@@ -80,14 +80,8 @@ def default_model_ready() -> bool:
     """
     if _default_rows is not None:
         return True
-    folder = cache_dir()
-    if folder is None:
-        return False
-    from digitlab.augment import DEFAULT_VARIATIONS
-    from digitlab.data import load_digits
-
-    key = _cache_key(load_digits(), DEFAULT_VARIATIONS)
-    return (folder / f"default-model-{key}.npz").is_file()
+    path = _cache_path(_default_cache_key())
+    return path is not None and path.is_file()
 
 
 def cache_dir() -> Path | None:
@@ -118,11 +112,25 @@ def _cache_key(data, variations) -> str:
     return h.hexdigest()[:20]
 
 
-def _read_cache(key: str):
+@functools.lru_cache(maxsize=1)
+def _default_cache_key() -> str:
+    """The default model's cache key (the same data and code all process long)."""
+    from digitlab.augment import DEFAULT_VARIATIONS
+    from digitlab.data import load_digits
+
+    return _cache_key(load_digits(), DEFAULT_VARIATIONS)
+
+
+def _cache_path(key: str) -> Path | None:
+    """Where the rows of cache key ``key`` are kept, or None with no cache."""
     folder = cache_dir()
-    if folder is None:
+    return None if folder is None else folder / f"default-model-{key}.npz"
+
+
+def _read_cache(key: str):
+    path = _cache_path(key)
+    if path is None:
         return None
-    path = folder / f"default-model-{key}.npz"
     try:
         with np.load(path, allow_pickle=False) as archive:
             X, y = archive["X"], archive["y"]
@@ -134,14 +142,14 @@ def _read_cache(key: str):
 
 
 def _write_cache(key: str, X, y) -> None:
-    folder = cache_dir()
-    if folder is None:
+    path = _cache_path(key)
+    if path is None:
         return
     buffer = io.BytesIO()
     np.savez(buffer, X=X.astype(np.uint8), y=y)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        write_bytes(folder / f"default-model-{key}.npz", buffer.getvalue(), force=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes(path, buffer.getvalue(), force=True)
     except (OSError, DigitlabError):
         pass  # a read-only home: the rows are simply computed next time
 
