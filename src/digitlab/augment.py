@@ -12,24 +12,39 @@ from __future__ import annotations
 
 import numpy as np
 
+from scipy import ndimage
+
 from digitlab.errors import DigitlabError
-from digitlab.preprocess import _uci8x8, training_bitmap
+from digitlab.preprocess import _drawing, _redrawn, _thin, _uci8x8
 
-__all__ = ["augment_digits", "vary_digit", "DEFAULT_VARIATIONS"]
+__all__ = [
+    "augment_digits",
+    "vary_digit",
+    "without_side_strokes",
+    "DEFAULT_VARIATIONS",
+    "SLANTS",
+]
 
-#: (slant, width) pairs of the default model: slant is the horizontal shift of
+#: (slant, width) pairs of slanted copies: slant is the horizontal shift of
 #: the top against the bottom, as a share of the height (0.3: leaning right);
-#: width multiplies the digit's width before it is normalized. Slants mattered
-#: most on MNIST (70 % -> 85 %); narrower or wider hands did not help.
-DEFAULT_VARIATIONS = tuple(
+#: width multiplies the digit's width before it is normalized. The copies of
+#: the ``uci8x8`` default model before it straightened its digits (MNIST: 70 %
+#: -> 85 %).
+SLANTS = tuple(
     (slant, 1.0) for slant in (-0.6, -0.45, -0.3, -0.15, 0.15, 0.3, 0.45, 0.6)
 )
 
-_HIGH = 4  # the 32×32 bitmap is drawn at 128×128 before it is varied
+#: (slant, width, rotation) of the default model's copies. Its digits are
+#: straightened (``upright8x8``), so slanted copies would come back upright;
+#: what straightening leaves are turns and widths: 10 degrees either way, a
+#: narrower and a wider hand (MNIST, straightened rows: 83.9 % without the
+#: copies, 86.2 % with them; ``benchmarks/transfer_mnist.py``).
+DEFAULT_VARIATIONS = ((0.0, 1.0, -10.0), (0.0, 1.0, 10.0), (0.0, 0.7), (0.0, 1.4))
 
-
-def vary_digit(image8x8, slant: float = 0.0, width: float = 1.0) -> np.ndarray:
-    """One training digit drawn slanted and/or narrower, prepared again.
+def vary_digit(
+    image8x8, slant: float = 0.0, width: float = 1.0, rotation: float = 0.0
+) -> np.ndarray:
+    """One training digit drawn slanted, narrower and/or rotated, prepared again.
 
     Parameters
     ----------
@@ -40,46 +55,93 @@ def vary_digit(image8x8, slant: float = 0.0, width: float = 1.0) -> np.ndarray:
         height; positive leans right.
     width : float
         Factor on the digit's width (0.7: a narrower hand).
+    rotation : float
+        Degrees, counterclockwise.
 
     Returns
     -------
     ndarray of shape (64,)
         The varied digit's ``uci8x8`` row.
     """
-    return _vary(_drawn(image8x8), slant, width)
+    return _redrawn(_drawing(image8x8), slant, width, rotation)
 
 
-def _drawn(image8x8):
-    """A training digit's bitmap drawn at ``_HIGH`` times its size (PIL "F")."""
-    from PIL import Image
-
-    bitmap = training_bitmap(image8x8).astype(np.float32)
-    side = 32 * _HIGH
-    return Image.fromarray(bitmap, mode="F").resize(
-        (side, side), Image.Resampling.BILINEAR
-    )
+# Side strokes (the bar across a 7) are skeleton branches shorter than this
+# share of the digit's height that end free on one side; shorter than
+# _SPECK_BRANCH they are the drawing's own roughness.
+_SIDE_STROKE = 0.3
+_SPECK_BRANCH = 0.08
+_SMOOTH_SIDE = 64
+_EIGHT = np.ones((3, 3))
 
 
-def _vary(big, slant: float, width: float) -> np.ndarray:
-    """:func:`vary_digit` of a digit already drawn by :func:`_drawn`."""
-    from PIL import Image
+def _smooth_drawing(image8x8) -> np.ndarray:
+    """A digit's counts drawn smoothly at 64×64: the ink of each 8×8 block
+    spread and blurred, the darkest pixels taken, as many as the counts say."""
+    counts = np.asarray(image8x8, dtype=np.float64).reshape(8, 8) / 16.0
+    scale = _SMOOTH_SIDE // 8
+    density = ndimage.zoom(counts, scale, order=1, mode="nearest")
+    density = ndimage.gaussian_filter(density, 2.0)
+    n_ink = int(round(counts.sum() * scale * scale))
+    level = np.sort(density.ravel())[::-1][max(n_ink - 1, 0)]
+    return density >= level
 
-    side = 32 * _HIGH
-    # Input (u, v) lands at output x = u * width + slant * (side - v) - shift:
-    # the top leans right for slant > 0, the bottom row stays in place.
-    out_w = int(np.ceil(side * width + abs(slant) * side)) + 2
-    shift = min(0.0, slant * side)
-    coeffs = (1.0 / width, slant / width, (shift - slant * side) / width, 0, 1, 0)
-    varied = big.transform(
-        (out_w, side),
-        Image.Transform.AFFINE,
-        coeffs,
-        resample=Image.Resampling.BILINEAR,
-    )
-    varied = np.asarray(varied) >= 0.5
-    if not varied.any():
-        varied = np.asarray(big) >= 0.5
-    return _uci8x8(varied).ravel()
+
+def _branches(skeleton: np.ndarray):
+    """The skeleton's branches between its junctions, and which end free."""
+    neighbors = ndimage.convolve(skeleton.astype(int), _EIGHT, mode="constant") - 1
+    neighbors = np.where(skeleton, neighbors, 0)
+    junctions = ndimage.binary_dilation(skeleton & (neighbors >= 3), _EIGHT)
+    junctions &= skeleton
+    labels, n = ndimage.label(skeleton & ~junctions, _EIGHT)
+    free = np.zeros(n + 1, dtype=bool)
+    free[labels[skeleton & (neighbors == 1)]] = True
+    attached = np.zeros(n + 1, dtype=bool)
+    attached[labels[ndimage.binary_dilation(junctions, _EIGHT)]] = True
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    spur = free & attached
+    spur[0] = False
+    return labels, spur, sizes
+
+
+def _without_spurs(skeleton: np.ndarray, longest: float) -> np.ndarray:
+    """The skeleton without its branches that end free and are shorter than
+    ``longest`` pixels (three rounds: removing one can leave another)."""
+    for _ in range(3):
+        labels, spur, sizes = _branches(skeleton)
+        spur &= sizes < longest
+        if not spur.any():
+            break
+        skeleton = _thin(skeleton & ~spur[labels])
+    return skeleton
+
+
+def without_side_strokes(image8x8) -> np.ndarray | None:
+    """A digit drawn again without its short side strokes, or None if it has none.
+
+    A side stroke is a short branch of the digit's skeleton that ends free:
+    the bar across a 7, the flag and foot of a 1. Many writers leave them
+    out; the writers of the built-in digits cross every 7. The digit is drawn
+    smoothly, thinned to its skeleton, the short free branches (under 30 % of
+    the height) are removed, and the strokes around the rest are kept.
+
+    Returns
+    -------
+    ndarray of shape (64,) or None
+        The ``uci8x8`` row without the side strokes.
+    """
+    ink = _smooth_drawing(image8x8)
+    if not ink.any():
+        return None
+    skeleton = _thin(ink)
+    height = np.ptp(np.flatnonzero(ink.any(axis=1))) + 1
+    rough = _without_spurs(skeleton, _SPECK_BRANCH * height)
+    bare = _without_spurs(rough, _SIDE_STROKE * height)
+    if bare.sum() == rough.sum() or not bare.any():
+        return None
+    radius = max(float(np.median(ndimage.distance_transform_edt(ink)[skeleton])), 1)
+    kept = ink & (ndimage.distance_transform_edt(~bare) <= radius + 1)
+    return _uci8x8(kept).ravel()
 
 
 def augment_digits(
@@ -92,7 +154,7 @@ def augment_digits(
     X : array-like of shape (n, 64)
         ``uci8x8`` rows (counts 0..16), e.g. ``load_digits().X``.
     y : array-like of shape (n,)
-    variations : sequence of (slant, width) pairs
+    variations : sequence of (slant, width) or (slant, width, rotation)
         See :func:`vary_digit`. ``(0.0, 1.0)`` re-draws each digit unchanged,
         giving it the stroke thickness of prepared pictures.
     keep_original : bool
@@ -125,16 +187,17 @@ def augment_digits(
     variations = list(variations)
     parts_X = [X] if keep_original else []
     parts_y = [y] if keep_original else []
-    for _, width in variations:
+    for variation in variations:
+        width = variation[1]
         if not 0.2 <= width <= 5:
             raise DigitlabError(f"width {width} is not in 0.2..5; use e.g. 0.8.")
     if len(variations):
         # Each digit is drawn once and varied from that drawing every way.
         varied = np.empty((len(variations), len(X), 64))
         for i, x in enumerate(X):
-            big = _drawn(x)
-            for j, (slant, width) in enumerate(variations):
-                varied[j, i] = _vary(big, slant, width)
+            big = _drawing(x)
+            for j, variation in enumerate(variations):
+                varied[j, i] = _redrawn(big, *variation)
             if progress is not None and ((i + 1) % 100 == 0 or i + 1 == len(X)):
                 progress(i + 1, len(X))
         parts_X.extend(varied)

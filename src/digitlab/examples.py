@@ -153,8 +153,9 @@ def learner(model):
     )
 
 
-#: The copies each example of a ``uci8x8`` model is also learned as: slanted a
-#: little both ways. With k=5, one example alone is 1 vote of 5 and the training
+#: The copies each example of an 8×8 model is also learned as: slanted a
+#: little both ways (and straightened again for an ``upright8x8`` model, which
+#: leaves 4 near copies of the example). With k=5, one example alone is 1 vote of 5 and the training
 #: digits around it outvote it (a two-circle 8 taught as 8 still read 9); with
 #: its 4 copies the same drawing reads as taught, and so do the writer's other
 #: drawings of that digit (tests/fixtures/drawn: 93 -> 98 of 100 right after one
@@ -165,8 +166,8 @@ EXAMPLE_VARIATIONS = tuple((slant, 1.0) for slant in (-0.1, -0.05, 0.05, 0.1))
 
 def example_variations(model) -> tuple:
     """The variations each example of ``model`` is also learned as
-    (:data:`EXAMPLE_VARIATIONS` for ``uci8x8`` models, else none)."""
-    return EXAMPLE_VARIATIONS if model.pipeline == "uci8x8" else ()
+    (:data:`EXAMPLE_VARIATIONS` for models of 8×8 digits, else none)."""
+    return EXAMPLE_VARIATIONS if model.pipeline in ("uci8x8", "upright8x8") else ()
 
 
 def _add_rows(model, X: np.ndarray, y: np.ndarray) -> None:

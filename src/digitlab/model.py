@@ -209,7 +209,7 @@ class KNN(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_examples,)
             Their labels; each must be one of ``classes_``.
         variations : sequence of (slant, width) pairs, default=()
-            ``uci8x8`` rows only: also add a copy of each example drawn with
+            8×8 rows only (``upright8x8`` models straighten the copies): also add a copy of each example drawn with
             each variation (:func:`digitlab.augment.augment_digits`, the code
             that makes the default model's slanted training copies), so one
             example has neighbors of its own. ``n_examples_`` counts examples,
@@ -259,6 +259,11 @@ class KNN(ClassifierMixin, BaseEstimator):
             from digitlab.augment import augment_digits
 
             X, y = augment_digits(X, y, variations)
+            if self.pipeline == "upright8x8":
+                from digitlab.preprocess import straighten
+
+                # Copies are prepared as the examples were: straightened.
+                X[n_new:] = straighten(X[n_new:])
         rows = self._fit_rows.extended(X)
         # Requests may be ranking meanwhile (the web page): the labels grow
         # first, then the rows, so any row a ranking can return has its label.

@@ -20,6 +20,13 @@ model is asked about:
       number of ink pixels: 312 of 1,024 on average (standard deviation 34),
       whatever the digit (a 1 has 311, an 8 has 330).
 
+``upright8x8``
+    ``uci8x8``, then straightened (:func:`straighten`): the 8×8 digit is drawn
+    again without its slant (the lean its ink's second moments measure) and
+    prepared again. Writers slant their digits by different amounts; a model
+    whose training digits and pictures are both upright compares shapes, not
+    slants. The default model's preparation.
+
 ``mnist28``
     MNIST-style data: the digit's box scaled to fit 20×20 keeping its aspect
     ratio, centered by its center of mass in a 28×28 picture, gray levels 0..255.
@@ -53,6 +60,8 @@ __all__ = [
     "pipeline_shape",
     "load_ink",
     "render_digit",
+    "slant",
+    "straighten",
     "training_bitmap",
 ]
 
@@ -92,6 +101,11 @@ PIPELINES = {
         "uci8x8",
         (8, 8),
         "UCI optdigits: 32×32 normalized bitmap, 4×4 block ink counts 0..16",
+    ),
+    "upright8x8": _Pipeline(
+        "upright8x8",
+        (8, 8),
+        "uci8x8, then straightened: the digit's slant removed and prepared again",
     ),
     "mnist28": _Pipeline(
         "mnist28",
@@ -656,14 +670,14 @@ def prepare(picture, pipeline: str = "uci8x8") -> np.ndarray:
     picture : str, Path, bytes, PIL.Image.Image or ndarray
         A picture file (PNG, JPEG, BMP, GIF, WebP...), its bytes, a PIL image,
         or an array of gray levels (h, w) or colors (h, w, 3|4).
-    pipeline : {"uci8x8", "mnist28"}
+    pipeline : {"uci8x8", "upright8x8", "mnist28"}
         The preparation of the model's training data (``model.pipeline``).
 
     Returns
     -------
     ndarray of shape (n_features,)
         One flat row, ready for ``model.predict``: 64 ink counts 0..16 for
-        ``uci8x8``, 784 gray levels 0..255 for ``mnist28``.
+        ``uci8x8`` and ``upright8x8``, 784 gray levels 0..255 for ``mnist28``.
 
     Raises
     ------
@@ -691,7 +705,7 @@ def prepare(picture, pipeline: str = "uci8x8") -> np.ndarray:
             if levels is None:
                 ink = load_ink(image)
             else:
-                ink, plane, table = _ink_of_levels(*levels, spec.name != "uci8x8")
+                ink, plane, table = _ink_of_levels(*levels, spec.name == "mnist28")
         except DigitlabError:
             raise
         except (OSError, ValueError, TypeError, KeyError, EOFError) as exc:
@@ -700,6 +714,8 @@ def prepare(picture, pipeline: str = "uci8x8") -> np.ndarray:
     mask = _ink_mask(ink, name, plane, table)
     if spec.name == "uci8x8":
         return _uci8x8(mask).ravel()
+    if spec.name == "upright8x8":
+        return straighten(_uci8x8(mask).ravel())
     return _mnist28(ink, mask).ravel()
 
 
@@ -735,6 +751,106 @@ def training_bitmap(image8x8) -> np.ndarray:
     rank = np.argsort(np.argsort(-blocks, axis=2, kind="stable"), axis=2)
     on = rank < counts[:, :, None]
     return on.reshape(8, 8, 4, 4).transpose(0, 2, 1, 3).reshape(32, 32)
+
+
+# A training digit's 32×32 bitmap is drawn again at this many times its size
+# before it is slanted, narrowed or rotated (augment.vary_digit, straighten).
+_HIGH = 4
+
+
+def _drawing(image8x8):
+    """A training digit's bitmap drawn at ``_HIGH`` times its size (PIL "F")."""
+    from PIL import Image
+
+    bitmap = training_bitmap(image8x8).astype(np.float32)
+    side = _UCI_SIDE * _HIGH
+    return Image.fromarray(bitmap, mode="F").resize(
+        (side, side), Image.Resampling.BILINEAR
+    )
+
+
+def _redrawn(big, slant: float = 0.0, width: float = 1.0, rotation: float = 0.0):
+    """A digit drawn by :func:`_drawing`, rotated, narrowed and slanted, as a
+    ``uci8x8`` row (prepared again: box, size and ink normalized)."""
+    from PIL import Image
+
+    if rotation:
+        big = big.rotate(rotation, resample=Image.Resampling.BILINEAR, expand=True)
+    w_in, side = big.size
+    # Input (u, v) lands at output x = u * width + slant * (side - v) - shift:
+    # the top leans right for slant > 0, the bottom row stays in place.
+    out_w = int(np.ceil(w_in * width + abs(slant) * side)) + 2
+    shift = min(0.0, slant * side)
+    coeffs = (1.0 / width, slant / width, (shift - slant * side) / width, 0, 1, 0)
+    varied = big.transform(
+        (out_w, side),
+        Image.Transform.AFFINE,
+        coeffs,
+        resample=Image.Resampling.BILINEAR,
+    )
+    varied = np.asarray(varied) >= 0.5
+    if not varied.any():
+        varied = np.asarray(big) >= 0.5
+    return _uci8x8(varied).ravel()
+
+
+_ROWS, _COLUMNS = np.mgrid[0:8, 0:8]
+
+
+def slant(image8x8) -> float:
+    """How far an 8×8 digit leans: the shift of its top against its bottom.
+
+    The slope of the ink's principal lean from its second moments (``mu11 /
+    mu02``, columns per row), as a share of the height: 0.3 leans right, the
+    ``slant`` of :func:`digitlab.augment.vary_digit`. 0 for a blank digit.
+    """
+    counts = np.asarray(image8x8, dtype=np.float64).reshape(8, 8)
+    mass = counts.sum()
+    if mass <= 0:
+        return 0.0
+    cx = (counts * _COLUMNS).sum() / mass
+    cy = (counts * _ROWS).sum() / mass
+    mu11 = (counts * (_COLUMNS - cx) * (_ROWS - cy)).sum() / mass
+    mu02 = (counts * (_ROWS - cy) ** 2).sum() / mass
+    return 0.0 if mu02 <= 0 else float(-mu11 / mu02)
+
+
+def straighten(rows) -> np.ndarray:
+    """8×8 digits drawn again upright: each one's :func:`slant` removed.
+
+    The digit's counts are drawn as a large bitmap, sheared back by its
+    slant and prepared again like a picture (``uci8x8``), so an upright row
+    has the box, size and ink of any prepared picture. This is the
+    ``upright8x8`` preparation, for pictures and training digits alike.
+
+    Parameters
+    ----------
+    rows : array-like of shape (64,), (8, 8) or (n, 64)
+        ``uci8x8`` rows (counts 0..16).
+
+    Returns
+    -------
+    ndarray of shape (64,) for one digit, else (n, 64)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> leaning = np.zeros((8, 8)); leaning[np.arange(8), np.arange(7, -1, -1)] = 16
+    >>> round(slant(leaning), 2), abs(slant(straighten(leaning))) < 0.1
+    (1.0, True)
+    """
+    a = np.asarray(rows, dtype=np.float64)
+    if a.shape in ((64,), (8, 8)):
+        row = a.ravel()
+        return _redrawn(_drawing(row), -slant(row))
+    if a.ndim != 2 or a.shape[1] != 64:
+        raise DigitlabError(
+            f"straighten needs 8×8 digits (rows of 64 counts), got shape {a.shape}."
+        )
+    out = np.empty_like(a)
+    for i, row in enumerate(a):
+        out[i] = _redrawn(_drawing(row), -slant(row))
+    return out
 
 
 def render_digit(
