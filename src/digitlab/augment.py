@@ -11,7 +11,6 @@ exactly what a picture of that variation would give.
 from __future__ import annotations
 
 import numpy as np
-
 from scipy import ndimage
 
 from digitlab.errors import DigitlabError
@@ -40,6 +39,7 @@ SLANTS = tuple(
 #: narrower and a wider hand (MNIST, straightened rows: 83.9 % without the
 #: copies, 86.2 % with them; ``benchmarks/transfer_mnist.py``).
 DEFAULT_VARIATIONS = ((0.0, 1.0, -10.0), (0.0, 1.0, 10.0), (0.0, 0.7), (0.0, 1.4))
+
 
 def vary_digit(
     image8x8, slant: float = 0.0, width: float = 1.0, rotation: float = 0.0

@@ -154,13 +154,12 @@ def learner(model):
 
 
 #: The copies each example of an 8×8 model is also learned as: slanted a
-#: little both ways (and straightened again for an ``upright8x8`` model, which
-#: leaves 4 near copies of the example). With k=5, one example alone is 1 vote of 5 and the training
-#: digits around it outvote it (a two-circle 8 taught as 8 still read 9); with
-#: its 4 copies the same drawing reads as taught, and so do the writer's other
-#: drawings of that digit (tests/fixtures/drawn: 93 -> 98 of 100 right after one
-#: 8 of one style). Copies this close stay near the example: slants of 0.15 and
-#: more (the default model's training copies) land 20-30 away, among other digits.
+#: little both ways (straightened again for an ``upright8x8`` model, which
+#: leaves 4 near copies of the example). With k=5, one example alone is 1 vote
+#: of 5 and the training digits around it outvote it (a two-circle 8 taught as
+#: 8 still read 9); with its 4 copies the same drawing reads as taught, and so
+#: do the writer's other drawings of that digit. Copies this close stay near
+#: the example, not among other digits.
 EXAMPLE_VARIATIONS = tuple((slant, 1.0) for slant in (-0.1, -0.05, 0.05, 0.1))
 
 

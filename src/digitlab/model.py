@@ -209,9 +209,9 @@ class KNN(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_examples,)
             Their labels; each must be one of ``classes_``.
         variations : sequence of (slant, width) pairs, default=()
-            8×8 rows only (``upright8x8`` models straighten the copies): also add a copy of each example drawn with
-            each variation (:func:`digitlab.augment.augment_digits`, the code
-            that makes the default model's slanted training copies), so one
+            8×8 rows only: also add a copy of each example drawn with each
+            variation (:func:`digitlab.augment.augment_digits`; an
+            ``upright8x8`` model straightens the copies), so one
             example has neighbors of its own. ``n_examples_`` counts examples,
             not copies.
 

@@ -261,7 +261,6 @@ _TRAINING = (
 def _default_lesson_score() -> tuple[float, int, int]:
     """The default recipe scored honestly: copies of the lesson's train part only."""
     from digitlab.data import load_digits
-
     from digitlab.preprocess import straighten
 
     X, y, sources = _default_training()
