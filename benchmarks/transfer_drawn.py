@@ -26,6 +26,7 @@ import digitlab
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 from make_fixtures import BACKGROUNDS, SHAPES, arc, draw  # noqa: E402
+from transfer_mnist import models_before_and_now  # noqa: E402
 
 NEW_SHAPES = {
     0: [arc(0.5, 0.5, 0.25, 0.45, -100, 250)],
@@ -78,17 +79,10 @@ def drawn_set(seed: int = 2026):
 
 def main() -> None:
     pictures, labels, new = drawn_set()
-    X = np.vstack([digitlab.prepare(p) for p in pictures])
-    now = digitlab.default_model()
-    before = digitlab.default_model()
-    before.set_params(metric="euclidean")
     print(f"{len(labels)} drawn pictures, 15 per digit ({new.sum()} of new shapes)")
     print(f"  {'':<30}" + "".join(f"{d:>4}" for d in range(10)) + "  total  new shapes")
-    for name, model in (
-        ("default model before (euclid.)", before),
-        ("default model now (tangent)", now),
-    ):
-        hit = model.predict(X) == labels
+    for name, model in models_before_and_now():
+        hit = model.predict_pictures(pictures) == labels
         per_digit = "".join(f"{int(hit[labels == d].sum()):4d}" for d in range(10))
         shapes = f"{hit[new].sum():3d} of {new.sum()}"
         print(f"  {name:<30}{per_digit}  {hit.sum():5d}  {shapes}")

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from digitlab import DigitlabError
-from digitlab.augment import DEFAULT_VARIATIONS, augment_digits, vary_digit
+from digitlab.augment import (
+    DEFAULT_VARIATIONS,
+    SLANTS,
+    augment_digits,
+    vary_digit,
+    without_side_strokes,
+)
+from digitlab.preprocess import slant, straighten
 
 
 def column_center(rows: np.ndarray) -> float:
@@ -36,7 +43,7 @@ def test_augment_digits_layout(digits):
     assert np.array_equal(y[20:40], digits.y[:20])
     assert np.array_equal(X[20:40], [vary_digit(x, 0.3, 1.0) for x in digits.X[:20]])
     assert X.min() >= 0 and X.max() <= 16
-    assert len(DEFAULT_VARIATIONS) == 8
+    assert len(DEFAULT_VARIATIONS) == 4 and len(SLANTS) == 8
 
 
 def test_augment_digits_refuses_other_rows():
@@ -44,3 +51,44 @@ def test_augment_digits_refuses_other_rows():
         augment_digits(np.zeros((3, 784)), np.zeros(3))
     with pytest.raises(DigitlabError, match="width 9"):
         augment_digits(np.zeros((1, 64)), np.zeros(1), [(0.0, 9)])
+
+
+def test_rotation_turns_the_digit(digits):
+    one = digits.X[1]
+    # Counterclockwise: the top of an upright stroke moves left.
+    turned = vary_digit(one, rotation=20).reshape(8, 8)
+    assert column_center(turned[:2]) - column_center(turned[-2:]) < -1.0
+    assert slant(turned) < slant(one) - 0.2
+
+
+def test_straighten_removes_the_slant(digits):
+    leaning = np.array([vary_digit(x, slant=0.4) for x in digits.X[:50]])
+    upright = straighten(leaning)
+    assert np.mean([slant(r) for r in leaning]) > 0.2
+    assert np.abs([slant(r) for r in upright]).max() < 0.1
+    # One row or many: the same numbers.
+    assert np.array_equal(straighten(leaning[3]), upright[3])
+    assert upright.min() >= 0 and upright.max() <= 16
+
+
+def test_straighten_refuses_other_rows():
+    with pytest.raises(DigitlabError, match="8×8 digits"):
+        straighten(np.zeros((2, 784)))
+
+
+def test_a_crossed_7_loses_its_bar(digits):
+    sevens = digits.X[digits.y == 7][:20]
+    bare = [without_side_strokes(x) for x in sevens]
+    assert sum(b is not None for b in bare) >= 10
+    # The bar crosses the middle rows: without it the widest of them is
+    # narrower (columns with at least a quarter block of ink).
+    widest = [
+        (
+            (x.reshape(8, 8)[2:6] >= 4).sum(axis=1).max(),
+            (b.reshape(8, 8)[2:6] >= 4).sum(axis=1).max(),
+        )
+        for x, b in zip(sevens, bare, strict=True)
+        if b is not None
+    ]
+    assert np.mean([after < before for before, after in widest]) >= 0.8
+    assert np.mean([before - after for before, after in widest]) >= 1.0

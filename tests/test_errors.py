@@ -491,7 +491,7 @@ MODEL_CHANGES = {
     ),
     "unknown pipeline": (
         lambda m, a: (_set(m, "pipeline", "fax"), _set(m["params"], "pipeline", "fax")),
-        "its picture preparation 'fax' is not one of uci8x8, mnist28",
+        "its picture preparation 'fax' is not one of uci8x8, upright8x8, mnist28",
     ),
     "a k the rows cannot give": (
         lambda m, a: _set(m["params"], "k", 5000),

@@ -15,9 +15,11 @@ import digitlab
 from digitlab import DigitlabError, default_model, predict_files
 from digitlab._tangent import tangent_sq_distances
 from digitlab.cli import main
+from digitlab.preprocess import straighten
 
 DRAWN = Path(__file__).resolve().parent / "fixtures" / "drawn"
-FIXTURE_FLOOR = 0.94  # measured 0.96 on the 100 drawn pictures (0.91 euclidean)
+FIXTURE_FLOOR = 0.98  # measured 1.00 on the 100 drawn pictures (0.96 before)
+EUCLIDEAN_RIGHT = 358  # the default rows ranked by plain euclidean distance
 
 
 def label_of(path) -> int:
@@ -31,13 +33,25 @@ def three_files(tmp_path):
     return tmp_path
 
 
+def _bare_sevens(digits):
+    """The built-in 7s that have a bar to take off, and their rows without it."""
+    from digitlab.augment import without_side_strokes
+
+    sevens = np.flatnonzero(digits.y == 7)
+    bare = [(i, without_side_strokes(digits.X[i])) for i in sevens]
+    return [(i, row) for i, row in bare if row is not None]
+
+
 @pytest.mark.slow
 def test_default_model_is_fresh_each_call(digits):
     a, b = default_model(), default_model()
-    assert a is not b and a.pipeline == "uci8x8" and a.k == 5
+    assert a is not b and a.pipeline == "upright8x8" and a.k == 5
     assert a.metric == "tangent"
-    assert a._fit_X.shape == (9 * 1797, 64)  # the digits and 8 slanted copies
-    assert np.array_equal(a._fit_X[:1797], digits.X)
+    # The digits, 4 copies of each, the 7s without their bar: all straightened.
+    n_bare = len(_bare_sevens(digits))
+    assert 100 < n_bare < 180
+    assert a._fit_X.shape == (5 * 1797 + n_bare, 64)
+    assert np.array_equal(a._fit_X[:1797], straighten(digits.X))
     a.set_params(k=1)
     assert b.k == 5
 
@@ -51,26 +65,35 @@ def test_default_model_rows_and_lesson_score_match_sklearn(digits):
     model = default_model()
     X, y = model._fit_X, model.classes_[model._y]
     n = len(digits)
-    for v, (slant, width) in enumerate(DEFAULT_VARIATIONS, start=1):
+    for v, variation in enumerate(DEFAULT_VARIATIONS, start=1):
         for i in (0, 777, 1796):
-            assert np.array_equal(X[v * n + i], vary_digit(digits.X[i], slant, width))
+            expected = straighten(vary_digit(digits.X[i], *variation))
+            assert np.array_equal(X[v * n + i], expected)
             assert y[v * n + i] == digits.y[i]
+    bare = _bare_sevens(digits)
+    for j, (i, row) in enumerate(bare):
+        assert np.array_equal(X[5 * n + j], straighten(row)) and y[5 * n + j] == 7
     split = digits.split(test_size=0.2, seed=0)
-    rows = np.concatenate([v * n + split.train_index for v in range(9)])
+    train = set(split.train_index.tolist())
+    rows = np.concatenate(
+        [v * n + split.train_index for v in range(5)]
+        + [[5 * n + j for j, (i, _) in enumerate(bare) if i in train]]
+    ).astype(int)
+    queries = straighten(split.X_test)
     sk = KNeighborsClassifier(5).fit(X[rows], y[rows])
-    assert int(np.sum(sk.predict(split.X_test) == split.y_test)) == 357  # euclidean
+    assert int(np.sum(sk.predict(queries) == split.y_test)) == EUCLIDEAN_RIGHT
     # The tangent ranking by hand: scikit-learn's 30 euclidean neighbors, their
     # tangent distances, ties by row, 5 votes, equal votes to the smallest label.
-    _, candidates = sk.kneighbors(split.X_test, 30)
+    _, candidates = sk.kneighbors(queries, 30)
     predicted = []
-    for q, cand in zip(split.X_test, candidates, strict=True):
+    for q, cand in zip(queries, candidates, strict=True):
         d = tangent_sq_distances(q, X[rows][cand])
         nearest = cand[np.lexsort((cand, d))[:5]]
         predicted.append(np.argmax(np.bincount(y[rows][nearest], minlength=10)))
     n_correct = int(np.sum(np.array(predicted) == split.y_test))
-    assert n_correct == 359
+    assert n_correct == 358
     assert model.metadata_["accuracy"] == n_correct / 360
-    assert "gets 359 of 360 test digits right" in model.metadata_["accuracy_note"]
+    assert "gets 358 of 360 test digits right" in model.metadata_["accuracy_note"]
 
 
 @pytest.mark.slow
@@ -82,8 +105,12 @@ def test_default_model_builds_with_progress(monkeypatch, tmp_path):
     assert not predict.default_model_ready()
     calls = []
     model = default_model(progress=lambda done, total: calls.append((done, total)))
-    assert calls[0] == (100, 1797) and calls[-1] == (1797, 1797) and len(calls) == 18
-    assert model._fit_X.shape == (9 * 1797, 64)
+    # Drawing the 1,797 digits' copies, then straightening all rows: one total.
+    total = 1797 * 6
+    assert calls[0] == (100, total) and calls[-1] == (total, total)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert {t for _, t in calls} == {total} and len(calls) > 40
+    assert model._fit_X.shape[0] > 5 * 1797
     assert predict.default_model_ready()  # in memory, and now in the cache
     monkeypatch.setattr(predict, "_default_rows", None)
     assert predict.default_model_ready()
@@ -99,9 +126,10 @@ def test_cache_round_trip_and_damage(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITLAB_CACHE_DIR", str(tmp_path))
     assert predict.cache_dir() == tmp_path
     X = np.arange(128, dtype=np.float64).reshape(2, 64) % 17
-    predict._write_cache("abc", X, np.array([3, 4]))
-    got_X, got_y = predict._read_cache("abc")
+    predict._write_cache("abc", X, np.array([3, 4]), np.array([0, 0]))
+    got_X, got_y, sources = predict._read_cache("abc")
     assert np.array_equal(got_X, X) and got_y.tolist() == [3, 4]
+    assert sources.tolist() == [0, 0]
     (tmp_path / "default-model-abc.npz").write_bytes(b"damaged")
     assert predict._read_cache("abc") is None
     assert predict._read_cache("other") is None
@@ -118,6 +146,9 @@ def test_fixture_accuracy_floor():
     predicted = default_model().predict_pictures(pictures)
     truth = np.array([label_of(f) for f in pictures])
     assert np.mean(predicted == truth) >= FIXTURE_FLOOR
+    # No digit below 9 of its 10 (issue 17), the 8 of two circles included.
+    for digit in range(10):
+        assert np.sum((predicted == truth) & (truth == digit)) >= 9, digit
 
 
 def test_predict_pictures_needs_a_pipeline(digits):
@@ -191,7 +222,8 @@ def test_cli_show_input_writes_png_and_never_overwrites(three_files, tmp_path):
     assert out.exit_code == 0
     image = Image.open(png)
     assert image.size == (128, 128)
-    grid = digitlab.prepare(three_files / "7_s1_paper.png").reshape(8, 8)
+    grid = digitlab.prepare(three_files / "7_s1_paper.png", "upright8x8")
+    grid = grid.reshape(8, 8)
     expected = 255 - np.round(grid / 16 * 255)
     assert np.array_equal(np.asarray(image)[::16, ::16], expected.astype(np.uint8))
     png.write_bytes(b"mine")

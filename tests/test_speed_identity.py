@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import digitlab
-from digitlab.augment import DEFAULT_VARIATIONS, augment_digits, vary_digit
+from digitlab.augment import SLANTS, augment_digits, vary_digit
 from digitlab.preprocess import _contrast, _image_to_array, _open_image, load_ink
 
 HERE = Path(__file__).resolve().parent
@@ -69,10 +69,10 @@ def test_slanted_copies_are_unchanged(reference):
     data = digitlab.load_digits()
     idx = reference["aug_index"]
     X, y = augment_digits(
-        data.X[idx], data.y[idx], DEFAULT_VARIATIONS, keep_original=False
+        data.X[idx], data.y[idx], SLANTS, keep_original=False
     )
     np.testing.assert_array_equal(X, reference["X_aug"])
-    assert y.tolist() == data.y[idx].tolist() * len(DEFAULT_VARIATIONS)
+    assert y.tolist() == data.y[idx].tolist() * len(SLANTS)
     odd = [(0.2, 0.7), (-0.1, 1.6), (0.0, 1.0)]
     X2, _ = augment_digits(data.X[idx[:10]], data.y[idx[:10]], odd, keep_original=False)
     np.testing.assert_array_equal(X2, reference["X_aug2"])

@@ -100,16 +100,17 @@ def test_the_lifespan_loads_the_default_model_once(examples):
             headers={"Content-Type": "image/png"},
         )
         assert app.state.model is first
-        assert client.get("/api/model").json()["n_train"] == 9 * 1797
+        assert client.get("/api/model").json()["n_train"] == len(first._fit_X) > 9000
 
 
 def test_model_facts(client, model):
     info = client.get("/api/model").json()
     assert info["k"] == model.k == 5
     assert info["weights"] == "uniform" and info["metric"] == "tangent"
-    assert info["pipeline"] == "uci8x8"
+    assert info["pipeline"] == "upright8x8"
     assert info["classes"] == [str(d) for d in range(10)]
-    assert info["n_train"] == 9 * 1797  # the digits and 8 slanted copies of each
+    # The digits, 4 turned or widened copies of each and the 7s without a bar.
+    assert info["n_train"] == len(model._fit_X) > 5 * 1797
     assert info["input_shape"] == [8, 8]
     assert info["estimator"] == "KNN"
     assert info["recipe"] is None
@@ -119,10 +120,10 @@ def test_model_facts(client, model):
     )
     # Fitted on all digits, it has no test split: the lesson's split scores the
     # same recipe (checked by hand in tests/test_predict.py).
-    assert info["accuracy"] == 359 / 360 and info["n_test"] == 360
+    assert info["accuracy"] == 358 / 360 and info["n_test"] == 360
     assert info["accuracy_note"].startswith(
-        "The same recipe on the lesson's 80/20 split (seed 0; slanted copies of the "
-        "training part only) gets 359 of 360 test digits right"
+        "The same recipe on the lesson's 80/20 split (seed 0; copies of the "
+        "training part only) gets 358 of 360 test digits right"
     )
 
 
@@ -183,10 +184,10 @@ def test_predict_json_matches_the_core(client, model, digits, digit):
     image = draw(digit)
     response = client.post("/api/predict", json={"image": data_url(image)})
     answer = schema_checked(response)
-    row = digitlab.prepare(png_bytes(image), pipeline="uci8x8")
+    row = digitlab.prepare(png_bytes(image), pipeline="upright8x8")
     assert answer["input"] == row.reshape(8, 8).tolist()
     assert answer["input_max"] == 16.0
-    assert answer["pipeline"] == "uci8x8"
+    assert answer["pipeline"] == "upright8x8"
     assert answer["explained_by"] == "neighbors"
     assert answer["digit"] == str(model.predict(row[None])[0]) == digit
     proba = model.predict_proba(row[None])[0]
@@ -196,10 +197,11 @@ def test_predict_json_matches_the_core(client, model, digits, digit):
     assert [n["index"] for n in answer["neighbors"]] == ind[0].tolist()
     assert [n["distance"] for n in answer["neighbors"]] == dist[0].tolist()
     assert [n["rank"] for n in answer["neighbors"]] == [1, 2, 3, 4, 5]
-    # The default model's rows: the digits, then 8 slanted copies of each in
-    # the same order, so row i is (a copy of) built-in digit i % 1797.
+    # The default model's rows: the digits, then 4 copies of each in the same
+    # order, so row i is (a copy of) built-in digit i % 1797; then 7s.
     for n in answer["neighbors"]:
-        assert n["label"] == str(digits.y[n["index"] % 1797])
+        expected = digits.y[n["index"] % 1797] if n["index"] < 5 * 1797 else 7
+        assert n["label"] == str(expected)
         assert n["pixels"] == model._fit_X[n["index"]].tolist()
     # uniform votes of 5 neighbors: each share is a count of neighbor labels / 5
     labels = [n["label"] for n in answer["neighbors"]]
