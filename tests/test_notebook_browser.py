@@ -328,7 +328,7 @@ def canvas_input(pad) -> list:
     url = pad.locator("canvas.dl-canvas").evaluate("(c) => c.toDataURL('image/png')")
     picture = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
     with picture:
-        row = digitlab.prepare(picture.copy(), pipeline="uci8x8")
+        row = digitlab.prepare(picture.copy(), pipeline="upright8x8")
     return row.reshape(8, 8).tolist()
 
 

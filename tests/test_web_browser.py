@@ -109,8 +109,9 @@ def shown(page) -> dict:
     ("digit", "strokes"), [("1", ONE), ("0", ZERO), ("7", SEVEN), ("3", THREE)]
 )
 def test_drawing_a_digit_shows_it_with_its_input_and_neighbors(page, digit, strokes):
-    # The default model: the 1,797 digits and 8 slanted copies of each.
-    assert "trained on 16,173 rows made from scikit-learn's 1,797 digits" in (
+    # The default model: the 1,797 digits, 4 copies of each, 7s without a bar.
+    n_train = len(digitlab.default_model()._fit_X)
+    assert f"trained on {n_train:,} rows made from scikit-learn's 1,797 digits" in (
         page.locator("#model-line").inner_text()
     )
     bodies = []
