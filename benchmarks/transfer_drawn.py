@@ -21,8 +21,6 @@ from pathlib import Path
 import numpy as np
 from PIL import ImageFilter
 
-import digitlab
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 from make_fixtures import BACKGROUNDS, SHAPES, arc, draw  # noqa: E402

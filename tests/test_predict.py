@@ -71,7 +71,7 @@ def test_default_model_rows_and_lesson_score_match_sklearn(digits):
             assert np.array_equal(X[v * n + i], expected)
             assert y[v * n + i] == digits.y[i]
     bare = _bare_sevens(digits)
-    for j, (i, row) in enumerate(bare):
+    for j, (_, row) in enumerate(bare):
         assert np.array_equal(X[5 * n + j], straighten(row)) and y[5 * n + j] == 7
     split = digits.split(test_size=0.2, seed=0)
     train = set(split.train_index.tolist())

@@ -68,9 +68,7 @@ def test_the_8_bit_ink_map_equals_the_float_one(name):
 def test_slanted_copies_are_unchanged(reference):
     data = digitlab.load_digits()
     idx = reference["aug_index"]
-    X, y = augment_digits(
-        data.X[idx], data.y[idx], SLANTS, keep_original=False
-    )
+    X, y = augment_digits(data.X[idx], data.y[idx], SLANTS, keep_original=False)
     np.testing.assert_array_equal(X, reference["X_aug"])
     assert y.tolist() == data.y[idx].tolist() * len(SLANTS)
     odd = [(0.2, 0.7), (-0.1, 1.6), (0.0, 1.0)]
