@@ -180,3 +180,22 @@ def test_parity_training_digits_drawn_back_come_back_close(digits):
     assert diff[same_pen].mean() <= PARITY_MEAN_ABS_SAME_PEN
     model = digitlab.KNN(5).fit(digits.X, digits.y)
     assert np.mean(model.predict(prepared) == digits.y[idx]) >= PARITY_SAME_LABEL
+
+
+def test_upright8x8_is_uci8x8_straightened():
+    from digitlab.preprocess import slant, straighten
+
+    leaning = Image.new("L", (200, 200), 255)
+    # A 1 leaning right: its top 60 pixels right of its bottom.
+    ImageDraw.Draw(leaning).line([(70, 180), (130, 20)], fill=0, width=14)
+    row = prepare(leaning)
+    upright = prepare(leaning, "upright8x8")
+    assert np.array_equal(upright, straighten(row))
+    assert pipeline_shape("upright8x8") == (8, 8)
+    assert slant(row) > 0.25 and abs(slant(upright)) < 0.1
+    # Upright, the ink's columns at the top and the bottom are the same.
+    grid = upright.reshape(8, 8)
+    columns = np.arange(8)
+    top = (grid[:2].sum(axis=0) * columns).sum() / grid[:2].sum()
+    bottom = (grid[-2:].sum(axis=0) * columns).sum() / grid[-2:].sum()
+    assert abs(top - bottom) < 0.75

@@ -1,11 +1,13 @@
-"""More training digits from the built-in ones: slant, width and pen variations.
+"""More training digits from the built-in ones: slant, width, turn and style.
 
-Writers differ: some slant their digits, some write narrow ones, some use a thick
-pen. The 1,797 built-in digits come from 43 writers; real pictures (MNIST, a
-phone photo) come from others. :func:`augment_digits` draws every training digit
-again with other slants and widths and prepares each drawing with the very code
-that prepares user pictures (:mod:`digitlab.preprocess`), so augmented rows are
-exactly what a picture of that variation would give.
+Writers differ: some slant their digits, some turn them, some write narrow ones,
+some leave strokes out. The 1,797 built-in digits come from a few writers; real
+pictures (MNIST, a phone photo) come from others. :func:`augment_digits` draws
+every training digit again with other slants, widths and turns and prepares each
+drawing with the very code that prepares user pictures
+(:mod:`digitlab.preprocess`), so augmented rows are exactly what a picture of
+that variation would give. :func:`without_side_strokes` draws a digit again
+without its short side strokes (the bar every built-in 7 has).
 """
 
 from __future__ import annotations

@@ -56,9 +56,10 @@ def default_model_with_progress():
         return default_model()
     if sys.stderr.isatty():
         click.echo(
-            "Building the default model once: 8 slanted copies of each of the "
-            "1,797 built-in digits, kept in the cache for the next runs.",
+            "Building the default model once: the 1,797 built-in digits, turned, "
+            "narrower and wider copies of them and 7s without their bar, all "
+            "straightened; kept in the cache for the next runs.",
             err=True,
         )
-    with ProgressBar("Drawing the copies") as bar:
+    with ProgressBar("Drawing and straightening") as bar:
         return default_model(progress=bar and bar.update)

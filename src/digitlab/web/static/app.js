@@ -472,7 +472,7 @@
       // The user's examples (and their copies) are counted apart.
       const rows = info.n_train - info.n_example_rows;
       const n = rows.toLocaleString("en");
-      // The default model adds slanted copies to scikit-learn's 1,797 digits.
+      // The default model adds copies to scikit-learn's 1,797 digits.
       parts.push(info.data !== "digits"
         ? "trained on " + n + " digits of " + info.data
         : rows === 1797
