@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 import digitlab
+from browser_drawing import mouse_strokes, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -188,14 +189,6 @@ def _stop(process) -> None:
             process.wait(timeout=10)
 
 
-def shot(page, name):
-    folder = os.environ.get("DIGITLAB_SCREENSHOTS")
-    if folder:
-        page.wait_for_timeout(400)  # the vote bars' transition ends
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
 SHOWN_JS = """(root) => {
   const all = (selector) => [...root.querySelectorAll(selector)];
   const error = root.querySelector(".dl-error");
@@ -259,17 +252,7 @@ def settle(pad, digit=None):
 
 
 def draw(page, pad, strokes):
-    box = pad.locator("canvas.dl-canvas").bounding_box()
-
-    def at(p):
-        return box["x"] + p[0] * box["width"], box["y"] + p[1] * box["height"]
-
-    for stroke in strokes:
-        page.mouse.move(*at(stroke[0]))
-        page.mouse.down()
-        for point in stroke[1:]:
-            page.mouse.move(*at(point), steps=8)
-        page.mouse.up()
+    mouse_strokes(page, pad.locator("canvas.dl-canvas"), strokes, steps=8)
 
 
 def pen_draw(page, pad, cdp, stroke):

@@ -12,13 +12,13 @@ import base64
 import io
 import json
 import math
-import os
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 import digitlab
+from browser_drawing import mouse_strokes, shot
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 pytest.importorskip("playwright", reason="playwright is not installed")
@@ -55,25 +55,8 @@ def page(browser, server):
     assert failed == [], failed
 
 
-def shot(page, name):
-    folder = os.environ.get("DIGITLAB_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
 def draw(page, strokes):
-    box = page.locator("#pad").bounding_box()
-
-    def at(p):
-        return box["x"] + p[0] * box["width"], box["y"] + p[1] * box["height"]
-
-    for stroke in strokes:
-        page.mouse.move(*at(stroke[0]))
-        page.mouse.down()
-        for point in stroke[1:]:
-            page.mouse.move(*at(point), steps=6)
-        page.mouse.up()
+    mouse_strokes(page, page.locator("#pad"), strokes, steps=6)
     settle(page)
 
 
