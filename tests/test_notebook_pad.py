@@ -98,7 +98,9 @@ def test_a_missing_anywidget_names_the_notebook_extra(monkeypatch):
 
 def test_the_front_end_is_shipped_in_the_package(pad):
     static = Path(digitlab.__file__).parent / "static"
-    assert pad._esm == (static / "pad.js").read_text()
+    # The canvas the page shares, then the pad: one module.
+    canvas, own = (static / "canvas.js").read_text(), (static / "pad.js").read_text()
+    assert pad._esm == canvas + "\n" + own
     assert pad._css == (static / "pad.css").read_text()
     assert "export default { render }" in pad._esm
     # Nothing loaded from elsewhere: no URLs, no imports in the ES module.

@@ -156,11 +156,20 @@ def test_the_page_is_served_and_loads_nothing_from_elsewhere(client):
     page = response.text
     assert '<canvas id="pad"' in page
     assert "default-src 'self'" in response.headers["content-security-policy"]
-    for name in ("app.js", "style.css"):
+    for name in ("canvas.js", "app.js", "style.css"):
         asset = client.get(f"/static/{name}")
         assert asset.status_code == 200, name
         assert "http://" not in asset.text and "https://" not in asset.text, name
+        assert f'src="/static/{name}"' in page or f'href="/static/{name}"' in page
     assert "http://" not in page and "https://" not in page
+    # The canvas is the one the notebook pad draws with, served as it is.
+    shared = Path(digitlab.__file__).parent / "static" / "canvas.js"
+    assert client.get("/static/canvas.js").text == shared.read_text()
+    assert (
+        client.get("/static/canvas.js")
+        .headers["content-type"]
+        .startswith("text/javascript")
+    )
 
 
 def test_openapi_documents_both_ways_to_send_a_picture(client):

@@ -188,7 +188,8 @@ def _pad_class():
         >>> pad.prediction["digit"], pad.input   # in the next cell  # doctest: +SKIP
         """
 
-        _esm = _static_text("pad.js")
+        # The canvas the page shares (static/canvas.js), then the pad itself.
+        _esm = _static_text("canvas.js") + "\n" + _static_text("pad.js")
         _css = _static_text("pad.css")
 
         image = traitlets.Unicode("").tag(sync=True)

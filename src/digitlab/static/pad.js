@@ -75,103 +75,28 @@ function render({ model, el }) {
   el.appendChild(root);
   const $ = (name) => root.querySelector(".dl-" + name);
   const pad = $("canvas");
-  const ctx = pad.getContext("2d");
+  // Strokes, pen and Undo: canvas.js (shared with the page), which Python puts
+  // before this file in the widget's module.
+  const canvas = drawingCanvas(pad, {
+    onDraw: () => schedule(),
+    onStroke: () => sendNow(),
+  });
   const state = {
-    strokes: [],      // each stroke: {width, points: [[x, y], ...]}
-    current: null,    // the stroke being drawn
-    background: null, // an Image the kernel set (pad.picture = ...)
     sentImage: model.get("image"),
     timer: null,
   };
 
   // ---- drawing ---------------------------------------------------------------
 
-  function penWidth() { return Math.round(pad.width / 13); }
-
-  function paint() {
-    ctx.fillStyle = "#ffffff";
-    ctx.fillRect(0, 0, pad.width, pad.height);
-    if (state.background) {
-      const img = state.background;
-      const scale = Math.min(pad.width / img.width, pad.height / img.height);
-      const w = img.width * scale, h = img.height * scale;
-      ctx.drawImage(img, (pad.width - w) / 2, (pad.height - h) / 2, w, h);
-    }
-    ctx.strokeStyle = "#111111";
-    ctx.fillStyle = "#111111";
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    const all = state.current ? state.strokes.concat([state.current]) : state.strokes;
-    for (const stroke of all) {
-      const pts = stroke.points;
-      ctx.lineWidth = stroke.width;
-      if (pts.length === 1) {
-        ctx.beginPath();
-        ctx.arc(pts[0][0], pts[0][1], stroke.width / 2, 0, 2 * Math.PI);
-        ctx.fill();
-        continue;
-      }
-      ctx.beginPath();
-      ctx.moveTo(pts[0][0], pts[0][1]);
-      for (let i = 1; i < pts.length; i++) ctx.lineTo(pts[i][0], pts[i][1]);
-      ctx.stroke();
-    }
-  }
-
-  function padPoint(event) {
-    const box = pad.getBoundingClientRect();
-    return [
-      ((event.clientX - box.left) / box.width) * pad.width,
-      ((event.clientY - box.top) / box.height) * pad.height,
-    ];
-  }
-
-  function isEmpty() {
-    return state.strokes.length === 0 && !state.current && !state.background;
-  }
-
-  function onDown(event) {
-    if (event.button !== 0 && event.pointerType === "mouse") return;
-    event.preventDefault();
-    pad.focus({ preventScroll: true });
-    pad.setPointerCapture(event.pointerId);
-    // A pen presses harder for thicker lines; mouse and finger use the plain pen.
-    const pressure = event.pointerType === "pen" && event.pressure > 0 ? event.pressure : 0.5;
-    state.current = { width: penWidth() * (0.75 + pressure / 2), points: [padPoint(event)] };
-    paint();
-  }
-
-  function onMove(event) {
-    if (!state.current || !pad.hasPointerCapture(event.pointerId)) return;
-    event.preventDefault();
-    const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
-    for (const e of events.length ? events : [event]) state.current.points.push(padPoint(e));
-    paint();
-    schedule();
-  }
-
-  function onUp(event) {
-    if (!state.current) return;
-    if (pad.hasPointerCapture(event.pointerId)) pad.releasePointerCapture(event.pointerId);
-    state.strokes.push(state.current);
-    state.current = null;
-    paint();
-    sendNow();
-  }
+  const paint = canvas.paint;
+  const isEmpty = canvas.isEmpty;
 
   function undo() {
-    if (state.strokes.length) state.strokes.pop();
-    else if (state.background) state.background = null;
-    else return;
-    paint();
-    sendNow();
+    if (canvas.undo() !== null) sendNow();
   }
 
   function clear() {
-    state.strokes = [];
-    state.current = null;
-    state.background = null;
-    paint();
+    canvas.show(null);
     sendNow();
   }
 
@@ -183,10 +108,6 @@ function render({ model, el }) {
     }
   }
 
-  pad.addEventListener("pointerdown", onDown);
-  pad.addEventListener("pointermove", onMove);
-  pad.addEventListener("pointerup", onUp);
-  pad.addEventListener("pointercancel", onUp);
   root.addEventListener("keydown", onKey);
   $("undo").addEventListener("click", undo);
   $("clear").addEventListener("click", clear);
@@ -214,18 +135,12 @@ function render({ model, el }) {
     const image = model.get("image");
     if (image === state.sentImage) return;
     state.sentImage = image;
-    state.strokes = [];
-    state.current = null;
-    if (!image) {
-      state.background = null;
-      paint();
-      return;
-    }
+    canvas.show(null);
+    if (!image) return;
     const img = new Image();
     img.onload = () => {
       if (state.sentImage !== image) return;
-      state.background = img;
-      paint();
+      canvas.show(img);
     };
     img.src = image;
   }

@@ -270,3 +270,11 @@ def _static_dir() -> Path:
 def page(request: Request):
     """The drawing page."""
     return FileResponse(_static_dir() / "index.html", media_type="text/html")
+
+
+@page_router.get("/static/canvas.js")
+def canvas_script():
+    """The drawing canvas the page shares with the notebook pad (its file lives
+    beside the pad's, in the package's static folder)."""
+    path = Path(str(resources.files("digitlab") / "static" / "canvas.js"))
+    return FileResponse(path, media_type="text/javascript")

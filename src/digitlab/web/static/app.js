@@ -6,10 +6,13 @@
   const DEBOUNCE_MS = 120;
   const $ = (id) => document.getElementById(id);
   const pad = $("pad");
-  const ctx = pad.getContext("2d");
+  // Strokes, pen and Undo: static/canvas.js, shared with the notebook pad.
+  const canvas = drawingCanvas(pad, {
+    onDraw: () => schedulePredict(),
+    onStroke: () => predictNow(),
+  });
+  const drawn = canvas.state;
   const state = {
-    strokes: [],        // each stroke: {width, points: [[x, y], ...]}
-    current: null,      // the stroke being drawn
     upload: null,       // {file, image, dataUrl} of an uploaded picture
     timer: null,
     sent: 0,            // number of the latest request sent
@@ -20,91 +23,18 @@
 
   // ---- drawing ---------------------------------------------------------------
 
-  function penWidth() { return Math.round(pad.width / 13); }
-
-  function paint() {
-    ctx.fillStyle = "#ffffff";
-    ctx.fillRect(0, 0, pad.width, pad.height);
-    if (state.upload) {
-      const img = state.upload.image;
-      const scale = Math.min(pad.width / img.width, pad.height / img.height);
-      const w = img.width * scale, h = img.height * scale;
-      ctx.drawImage(img, (pad.width - w) / 2, (pad.height - h) / 2, w, h);
-    }
-    ctx.strokeStyle = "#111111";
-    ctx.fillStyle = "#111111";
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    const all = state.current ? state.strokes.concat([state.current]) : state.strokes;
-    for (const stroke of all) {
-      const pts = stroke.points;
-      ctx.lineWidth = stroke.width;
-      if (pts.length === 1) {
-        ctx.beginPath();
-        ctx.arc(pts[0][0], pts[0][1], stroke.width / 2, 0, 2 * Math.PI);
-        ctx.fill();
-        continue;
-      }
-      ctx.beginPath();
-      ctx.moveTo(pts[0][0], pts[0][1]);
-      for (let i = 1; i < pts.length; i++) ctx.lineTo(pts[i][0], pts[i][1]);
-      ctx.stroke();
-    }
-  }
-
-  function padPoint(event) {
-    const box = pad.getBoundingClientRect();
-    return [
-      ((event.clientX - box.left) / box.width) * pad.width,
-      ((event.clientY - box.top) / box.height) * pad.height,
-    ];
-  }
-
-  function isEmpty() { return state.strokes.length === 0 && !state.current && !state.upload; }
-
-  pad.addEventListener("pointerdown", (event) => {
-    if (event.button !== 0 && event.pointerType === "mouse") return;
-    event.preventDefault();
-    pad.setPointerCapture(event.pointerId);
-    // A pen presses harder for thicker lines; mouse and finger use the plain pen.
-    const pressure = event.pointerType === "pen" && event.pressure > 0 ? event.pressure : 0.5;
-    state.current = { width: penWidth() * (0.75 + pressure / 2), points: [padPoint(event)] };
-    paint();
-  });
-
-  pad.addEventListener("pointermove", (event) => {
-    if (!state.current || !pad.hasPointerCapture(event.pointerId)) return;
-    event.preventDefault();
-    const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
-    for (const e of events.length ? events : [event]) state.current.points.push(padPoint(e));
-    paint();
-    schedulePredict();
-  });
-
-  function endStroke(event) {
-    if (!state.current) return;
-    if (pad.hasPointerCapture(event.pointerId)) pad.releasePointerCapture(event.pointerId);
-    state.strokes.push(state.current);
-    state.current = null;
-    paint();
-    predictNow();
-  }
-  pad.addEventListener("pointerup", endStroke);
-  pad.addEventListener("pointercancel", endStroke);
+  const paint = canvas.paint;
+  const isEmpty = canvas.isEmpty;
 
   function undo() {
-    if (state.strokes.length) state.strokes.pop();
-    else if (state.upload) state.upload = null;
-    paint();
+    if (canvas.undo() === "background") state.upload = null;
     predictNow();
   }
 
   function clear() {
-    state.strokes = [];
-    state.current = null;
     state.upload = null;
     $("upload-input").value = "";
-    paint();
+    canvas.show(null);
     predictNow();
   }
 
@@ -133,15 +63,14 @@
     reader.onload = () => {
       const image = new Image();
       image.onload = () => {
-        state.strokes = [];
         state.upload = { file, image, dataUrl: reader.result };
-        paint();
+        canvas.show(image);
         predictNow();
       };
       image.onerror = () => {
         // The browser cannot show it; the server still says what is wrong with it.
         state.upload = null;
-        paint();
+        canvas.show(null);
         send(uploadBody(file));
       };
       image.src = reader.result;
@@ -159,7 +88,7 @@
 
   function pictureDataUrl() {
     // An untouched upload goes as it is; anything drawn goes as the canvas.
-    if (state.upload && state.strokes.length === 0) return state.upload.dataUrl;
+    if (state.upload && drawn.strokes.length === 0) return state.upload.dataUrl;
     return pad.toDataURL("image/png");
   }
 
@@ -172,7 +101,7 @@
   half.height = PREDICT_SIDE;
 
   function predictionDataUrl() {
-    if (state.upload && state.strokes.length === 0) return state.upload.dataUrl;
+    if (state.upload && drawn.strokes.length === 0) return state.upload.dataUrl;
     const c = half.getContext("2d");
     c.imageSmoothingEnabled = true;
     c.imageSmoothingQuality = "high";
@@ -196,7 +125,7 @@
       $("save-status").textContent = SAVE_HINT;
       return;
     }
-    if (state.upload && state.strokes.length === 0 && !state.current) {
+    if (state.upload && drawn.strokes.length === 0 && !drawn.current) {
       send(uploadBody(state.upload.file));
     } else {
       send({
