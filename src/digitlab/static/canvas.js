@@ -1,8 +1,33 @@
 // The drawing canvas that the page of `digitlab serve` (web/static/app.js) and
 // the notebook pad (static/pad.js) share: strokes drawn with a mouse, a finger
 // or a pen (a pen pressing harder draws thicker), a picture shown behind them,
-// Undo and Clear. Plain JavaScript, no build step: the page loads this file as
-// a script before app.js; the pad's module is this file followed by pad.js.
+// Undo and Clear; and the shades both draw a model input with. Plain
+// JavaScript, no build step: the page loads this file as a script before
+// app.js; the pad's module is this file followed by pad.js.
+
+// The gray of one input value: paper white at 0, ink black at `max`.
+function shade(value, max) {
+  const v = Math.max(0, Math.min(1, value / max));
+  const level = Math.round(255 * (1 - v));
+  return "rgb(" + level + "," + level + "," + level + ")";
+}
+
+// A training digit's pixels (a flat list of rows × cols values) as a small
+// canvas, one pixel each, shaded as the input is.
+function digitCanvas(pixels, shape, max) {
+  const [rows, cols] = shape;
+  const canvas = document.createElement("canvas");
+  canvas.width = cols;
+  canvas.height = rows;
+  const c = canvas.getContext("2d");
+  const img = c.createImageData(cols, rows);
+  for (let i = 0; i < pixels.length; i++) {
+    const level = Math.round(255 * (1 - Math.max(0, Math.min(1, pixels[i] / max))));
+    img.data.set([level, level, level, 255], i * 4);
+  }
+  c.putImageData(img, 0, 0);
+  return canvas;
+}
 
 // Drawing on the canvas element `pad`: `onDraw()` is called while a stroke is
 // drawn, `onStroke()` when it ends. Returns the drawing's state and controls.

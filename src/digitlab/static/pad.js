@@ -44,27 +44,6 @@ const TEMPLATE = `
   </section>
 </div>`;
 
-function shade(value, max) {
-  const v = Math.max(0, Math.min(1, value / max));
-  const level = Math.round(255 * (1 - v));
-  return "rgb(" + level + "," + level + "," + level + ")";
-}
-
-function neighborCanvas(pixels, shape, max) {
-  const [rows, cols] = shape;
-  const canvas = document.createElement("canvas");
-  canvas.width = cols;
-  canvas.height = rows;
-  const c = canvas.getContext("2d");
-  const img = c.createImageData(cols, rows);
-  for (let i = 0; i < pixels.length; i++) {
-    const level = Math.round(255 * (1 - Math.max(0, Math.min(1, pixels[i] / max))));
-    img.data.set([level, level, level, 255], i * 4);
-  }
-  c.putImageData(img, 0, 0);
-  return canvas;
-}
-
 function render({ model, el }) {
   const root = document.createElement("div");
   root.className = "digitlab-pad";
@@ -235,7 +214,7 @@ function render({ model, el }) {
       li.dataset.label = n.label;
       li.dataset.distance = String(n.distance);
       li.dataset.index = String(n.index);
-      const canvas = neighborCanvas(n.pixels, inputShape(), inputMax());
+      const canvas = digitCanvas(n.pixels, inputShape(), inputMax());
       canvas.setAttribute("role", "img");
       canvas.setAttribute("aria-label", (yours ? "your digit " : "training digit ") + n.label);
       const label = document.createElement("span");

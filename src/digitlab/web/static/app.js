@@ -184,12 +184,6 @@
     grid.classList.add("empty");
   }
 
-  function shade(value, max) {
-    const v = Math.max(0, Math.min(1, value / max));
-    const level = Math.round(255 * (1 - v));
-    return "rgb(" + level + "," + level + "," + level + ")";
-  }
-
   function setVotes(votes, digit) {
     for (const li of $("votes").children) {
       const share = votes ? votes[li.dataset.label] || 0 : 0;
@@ -213,21 +207,6 @@
     }
   }
 
-  function neighborCanvas(pixels, max) {
-    const side = Math.round(Math.sqrt(pixels.length));
-    const canvas = document.createElement("canvas");
-    canvas.width = side;
-    canvas.height = side;
-    const c = canvas.getContext("2d");
-    const img = c.createImageData(side, side);
-    for (let i = 0; i < pixels.length; i++) {
-      const level = Math.round(255 * (1 - Math.max(0, Math.min(1, pixels[i] / max))));
-      img.data.set([level, level, level, 255], i * 4);
-    }
-    c.putImageData(img, 0, 0);
-    return canvas;
-  }
-
   function setNeighbors(neighbors, digit, max) {
     const list = $("neighbors");
     list.replaceChildren();
@@ -237,7 +216,8 @@
       li.dataset.label = n.label;
       li.dataset.distance = String(n.distance);
       li.dataset.yours = n.yours ? "true" : "false";
-      const canvas = neighborCanvas(n.pixels, max);
+      const side = Math.round(Math.sqrt(n.pixels.length));
+      const canvas = digitCanvas(n.pixels, [side, side], max);
       canvas.setAttribute("role", "img");
       canvas.setAttribute("aria-label", (n.yours ? "your example of " : "training digit ") + n.label);
       const label = document.createElement("span");
