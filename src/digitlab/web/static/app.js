@@ -376,6 +376,12 @@
       buildGrid(info.input_shape[0], info.input_shape[1]);
       buildLabelButtons();
       showEmpty();
+      if (info.pipeline === "upright8x8") {
+        // The default model's preparation also takes the writer's slant out.
+        $("input-note").textContent = "Your drawing straightened (its slant taken " +
+          "out) and shrunk to the model's input: 8×8 cells, each counting ink " +
+          "from 0 to 16.";
+      }
       const parts = [];
       parts.push(info.description + (info.recipe ? " (recipe " + info.recipe + ")" : ""));
       // The user's examples (and their copies) are counted apart.
