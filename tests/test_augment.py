@@ -71,6 +71,11 @@ def test_straighten_removes_the_slant(digits):
     assert upright.min() >= 0 and upright.max() <= 16
 
 
+def test_a_blank_digit_stays_blank():
+    assert np.array_equal(straighten(np.zeros(64)), np.zeros(64))
+    assert np.array_equal(vary_digit(np.zeros(64), slant=0.3), np.zeros(64))
+
+
 def test_straighten_refuses_other_rows():
     with pytest.raises(DigitlabError, match="8×8 digits"):
         straighten(np.zeros((2, 784)))

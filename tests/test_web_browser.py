@@ -97,8 +97,10 @@ def test_drawing_a_digit_shows_it_with_its_input_and_neighbors(page, digit, stro
     assert f"trained on {n_train:,} rows made from scikit-learn's 1,797 digits" in (
         page.locator("#model-line").inner_text()
     )
-    assert page.locator("#input-note").inner_text().startswith(
-        "Your drawing straightened (its slant taken out) and shrunk"
+    assert (
+        page.locator("#input-note")
+        .inner_text()
+        .startswith("Your drawing straightened (its slant taken out) and shrunk")
     )
     bodies = []
     page.on(

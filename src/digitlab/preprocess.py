@@ -791,6 +791,8 @@ def _redrawn(big, slant: float = 0.0, width: float = 1.0, rotation: float = 0.0)
     varied = np.asarray(varied) >= 0.5
     if not varied.any():
         varied = np.asarray(big) >= 0.5
+    if not varied.any():
+        return np.zeros(64)  # a blank digit stays blank
     return _uci8x8(varied).ravel()
 
 
@@ -831,6 +833,7 @@ def straighten(rows) -> np.ndarray:
     Returns
     -------
     ndarray of shape (64,) for one digit, else (n, 64)
+        A blank digit (no ink) comes back blank.
 
     Examples
     --------
