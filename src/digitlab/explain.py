@@ -64,6 +64,24 @@ def _lesson_accuracy(model) -> tuple[float, str, int]:
     return result.accuracy, note, result.split.n_test
 
 
+def training_counts(model) -> dict:
+    """``n_train``, ``n_examples`` and ``n_example_rows`` of a fitted model: its
+    training rows, the user's examples it holds and the rows they added (each
+    example with its copies). Counted from the model itself, so they stay
+    right whichever of two teaches finishes first."""
+    meta = getattr(model, "metadata_", None) or {}
+    knn = voting_knn(model)
+    fit_X = getattr(model, "_fit_X", None)
+    n_train = int(fit_X.shape[0]) if fit_X is not None else int(meta.get("n_train", 0))
+    return {
+        "n_train": n_train,
+        "n_examples": _n_examples(model),
+        "n_example_rows": (
+            n_train - int(getattr(knn, "_n_fitted", n_train)) if knn is not None else 0
+        ),
+    }
+
+
 def describe_model(model) -> dict:
     """The facts ``GET /api/model`` shows about a fitted model."""
     meta = dict(getattr(model, "metadata_", None) or {})
@@ -71,7 +89,6 @@ def describe_model(model) -> dict:
     knn = voting_knn(model)
     fit_X = getattr(model, "_fit_X", None)
     n_features = int(getattr(model, "n_features_in_", 64))
-    n_train = int(fit_X.shape[0]) if fit_X is not None else int(meta.get("n_train", 0))
     recipe = getattr(model, "recipe", None) or config.get("recipe")
     if recipe is not None:
         from digitlab.recipes import get_recipe
@@ -103,12 +120,7 @@ def describe_model(model) -> dict:
         "metric": None if knn is None else knn.metric,
         "pipeline": str(getattr(model, "pipeline", None) or "uci8x8"),
         "classes": [str(c) for c in model.classes_],
-        "n_train": n_train,
-        "n_examples": _n_examples(model),
-        # Rows the examples added (each with its copies), and whether it learns.
-        "n_example_rows": (
-            n_train - int(getattr(knn, "_n_fitted", n_train)) if knn is not None else 0
-        ),
+        **training_counts(model),
         "learns_examples": knn is not None,
         "accuracy": None if accuracy is None else float(accuracy),
         "accuracy_note": note,

@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from digitlab.errors import DigitlabError
-from digitlab.examples import learner
+from digitlab.explain import training_counts
 from digitlab.web.schemas import (
     ErrorResponse,
     ExampleRequest,
@@ -226,13 +226,7 @@ async def save_example(request: Request) -> ExampleResponse:
             picture, body.label, app.state.examples_dir
         )
         # Counted from the model itself (two teaches may finish in any order).
-        knn = learner(app.state.model)
-        app.state.info = {
-            **app.state.info,
-            "n_train": len(knn._fit_X),
-            "n_examples": int(knn.n_examples_),
-            "n_example_rows": len(knn._fit_X) - knn._n_fitted,
-        }
+        app.state.info = {**app.state.info, **training_counts(app.state.model)}
         return ExampleResponse(**taught, learned=True)
     check_label(body.label, app.state.model.classes_)
     # The same check as predict: no ink, no example.
