@@ -74,6 +74,7 @@ def test_straighten_removes_the_slant(digits):
 def test_a_blank_digit_stays_blank():
     assert np.array_equal(straighten(np.zeros(64)), np.zeros(64))
     assert np.array_equal(vary_digit(np.zeros(64), slant=0.3), np.zeros(64))
+    assert without_side_strokes(np.zeros(64)) is None
 
 
 def test_straighten_refuses_other_rows():
