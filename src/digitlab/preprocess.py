@@ -21,11 +21,13 @@ model is asked about:
       whatever the digit (a 1 has 311, an 8 has 330).
 
 ``upright8x8``
-    ``uci8x8``, then straightened (:func:`straighten`): the 8×8 digit is drawn
-    again without its slant (the lean its ink's second moments measure) and
-    prepared again. Writers slant their digits by different amounts; a model
-    whose training digits and pictures are both upright compares shapes, not
-    slants. The default model's preparation.
+    ``uci8x8`` of the digit sheared upright: its slant (the lean its ink's
+    second moments measure) is removed before the bitmap is made. A picture
+    is straightened at its own resolution; a training digit, known only as 8×8
+    counts, is drawn again large from them and straightened
+    (:func:`straighten`). Writers slant their digits by different amounts; a
+    model whose training digits and pictures are both upright compares
+    shapes, not slants. The default model's preparation.
 
 ``mnist28``
     MNIST-style data: the digit's box scaled to fit 20×20 keeping its aspect
@@ -105,7 +107,7 @@ PIPELINES = {
     "upright8x8": _Pipeline(
         "upright8x8",
         (8, 8),
-        "uci8x8, then straightened: the digit's slant removed and prepared again",
+        "uci8x8 of the digit sheared upright: its slant removed first",
     ),
     "mnist28": _Pipeline(
         "mnist28",
@@ -715,7 +717,7 @@ def prepare(picture, pipeline: str = "uci8x8") -> np.ndarray:
     if spec.name == "uci8x8":
         return _uci8x8(mask).ravel()
     if spec.name == "upright8x8":
-        return straighten(_uci8x8(mask).ravel())
+        return _upright8x8(mask)
     return _mnist28(ink, mask).ravel()
 
 
@@ -817,13 +819,43 @@ def slant(image8x8) -> float:
     return 0.0 if mu02 <= 0 else float(-mu11 / mu02)
 
 
+# A picture's digit is sheared upright at least this many pixels tall (smaller
+# ones are drawn larger first, so the shear does not make steps).
+_UPRIGHT_HEIGHT = 128
+
+
+def _upright8x8(mask: np.ndarray) -> np.ndarray:
+    """A picture's ink mask sheared upright, then prepared as ``uci8x8``.
+
+    The slant is measured on the picture's own ink (its second moments) and
+    removed at the picture's resolution, finer than the 8×8 counts
+    :func:`straighten` has for a training digit: the same step, on the best
+    drawing of the digit there is.
+    """
+    from PIL import Image
+
+    digit = _crop(mask, mask)
+    h, w = digit.shape
+    ys, xs = np.nonzero(digit)
+    dy, dx = ys - ys.mean(), xs - xs.mean()
+    mu02 = float((dy * dy).mean())
+    lean = 0.0 if mu02 <= 0 else -float((dx * dy).mean()) / mu02
+    scale = max(1, -(-_UPRIGHT_HEIGHT // h))
+    big = Image.fromarray(digit.astype(np.float32), mode="F")
+    if scale > 1:
+        big = big.resize((w * scale, h * scale), Image.Resampling.BILINEAR)
+    return _redrawn(big, -lean)
+
+
 def straighten(rows) -> np.ndarray:
     """8×8 digits drawn again upright: each one's :func:`slant` removed.
 
     The digit's counts are drawn as a large bitmap, sheared back by its
     slant and prepared again like a picture (``uci8x8``), so an upright row
     has the box, size and ink of any prepared picture. This is the
-    ``upright8x8`` preparation, for pictures and training digits alike.
+    ``upright8x8`` preparation of training digits; a picture is straightened
+    the same way at its own, finer resolution (``prepare(picture,
+    "upright8x8")``).
 
     Parameters
     ----------
