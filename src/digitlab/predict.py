@@ -208,7 +208,7 @@ def default_model(recipe: str | None = None, *, progress=None) -> KNN:
     euclidean distance are re-ranked by tangent distance (``metric="tangent"``,
     :data:`DEFAULT_METRIC`), which forgives small shifts, rotations, size
     changes and pen widths. On the 10,000 real MNIST test digits it reads
-    87.4 % (``benchmarks/transfer_mnist.py``).
+    88.4 % (``benchmarks/transfer_mnist.py``).
 
     The rows take 10-30 seconds to compute the first time (``progress(done,
     total)`` is called meanwhile, if given); they are kept in memory for the
