@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw
 
 import digitlab
 from digitlab.cli import main
+from serving import interrupt, start_serve
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 from fastapi.testclient import TestClient  # noqa: E402
@@ -538,19 +539,6 @@ def test_serve_refuses_a_port_in_use():
     assert f"Port {port} on 127.0.0.1 is already in use" in result.output
 
 
-def _start_serve(tmp_path, *options):
-    """``digitlab serve`` on a free port, in its own process group."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "digitlab", "serve", "--port", "0"]
-        + ["--examples", str(tmp_path / "ex"), *options],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-        start_new_session=True,  # like a terminal's: Ctrl+C reaches the group
-    )
-
-
 def _health_once_up(url: str):
     """GET /api/health as soon as the server accepts connections."""
     import httpx
@@ -567,7 +555,7 @@ def _health_once_up(url: str):
 def test_serve_runs_on_localhost_and_answers(tmp_path):
     import httpx
 
-    process = _start_serve(tmp_path)
+    process = start_serve(tmp_path)
     try:
         line = process.stdout.readline().strip()
         assert line.startswith("digitlab is running at http://127.0.0.1:")
@@ -680,7 +668,7 @@ def test_a_worker_killed_under_load_costs_at_most_the_picture_it_was_on(
 def test_serve_with_two_workers_answers(tmp_path):
     import httpx
 
-    process = _start_serve(tmp_path, "--workers", "2")
+    process = start_serve(tmp_path, "--workers", "2")
     try:
         url = process.stdout.readline().strip().split()[4]
         assert _health_once_up(url).json()["status"] == "ok"
@@ -691,12 +679,7 @@ def test_serve_with_two_workers_answers(tmp_path):
             ]
         assert [a.json()["digit"] for a in answers] == list("0171")
     finally:
-        # Ctrl+C in a terminal reaches the whole group, workers included.
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=30)
-        errors = process.stderr.read()
-        process.stdout.close()
-        process.stderr.close()
+        errors = interrupt(process)
     # Ctrl+C is the announced way to stop: a clean exit, and the workers leave
     # it to the server: no traceback from any of them.
     assert process.returncode == 0

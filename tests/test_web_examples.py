@@ -10,14 +10,13 @@ import base64
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 import digitlab
+from serving import interrupt, start_serve
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 from fastapi.testclient import TestClient  # noqa: E402
@@ -148,15 +147,7 @@ def test_serve_with_examples_and_two_workers_learns_at_start_and_live(tmp_path):
     folder = tmp_path / "ex"
     (folder / "8").mkdir(parents=True)
     shutil.copy(DRAWN / "8_s0_scan.jpg", folder / "8" / "a.jpg")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "digitlab", "serve", "--port", "0"]
-        + ["--examples", str(folder), "--workers", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-        start_new_session=True,
-    )
+    process = start_serve(tmp_path, "--workers", "2")  # examples: tmp_path / "ex"
     try:
         url = process.stdout.readline().strip().split()[4]
         with httpx.Client(timeout=60) as web:
@@ -183,10 +174,6 @@ def test_serve_with_examples_and_two_workers_learns_at_start_and_live(tmp_path):
             nearest = answer.json()["neighbors"][0]
             assert nearest["yours"] is True and nearest["distance"] < 1e-6
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=30)
-        errors = process.stderr.read()
-        process.stdout.close()
-        process.stderr.close()
+        errors = interrupt(process)
     assert process.returncode == 0, errors
     assert len(list((folder / "3").glob("*.png"))) == 1
