@@ -798,7 +798,18 @@ def _redrawn(big, slant: float = 0.0, width: float = 1.0, rotation: float = 0.0)
     return _uci8x8(varied).ravel()
 
 
-_ROWS, _COLUMNS = np.mgrid[0:8, 0:8]
+def _lean(weights: np.ndarray) -> float:
+    """How far ink leans: ``-mu11 / mu02`` of its second moments (columns per
+    row, positive leaning right), for ink counts or a mask; 0 without ink."""
+    ys, xs = np.nonzero(weights)
+    w = weights[ys, xs].astype(np.float64)
+    mass = w.sum()
+    if mass <= 0:
+        return 0.0
+    dy = ys - (w * ys).sum() / mass
+    dx = xs - (w * xs).sum() / mass
+    mu02 = (w * dy * dy).sum() / mass
+    return 0.0 if mu02 <= 0 else float(-((w * dx * dy).sum() / mass) / mu02)
 
 
 def slant(image8x8) -> float:
@@ -808,15 +819,7 @@ def slant(image8x8) -> float:
     mu02``, columns per row), as a share of the height: 0.3 leans right, the
     ``slant`` of :func:`digitlab.augment.vary_digit`. 0 for a blank digit.
     """
-    counts = np.asarray(image8x8, dtype=np.float64).reshape(8, 8)
-    mass = counts.sum()
-    if mass <= 0:
-        return 0.0
-    cx = (counts * _COLUMNS).sum() / mass
-    cy = (counts * _ROWS).sum() / mass
-    mu11 = (counts * (_COLUMNS - cx) * (_ROWS - cy)).sum() / mass
-    mu02 = (counts * (_ROWS - cy) ** 2).sum() / mass
-    return 0.0 if mu02 <= 0 else float(-mu11 / mu02)
+    return _lean(np.asarray(image8x8, dtype=np.float64).reshape(8, 8))
 
 
 # A picture's digit is sheared upright at least this many pixels tall (smaller
@@ -836,10 +839,7 @@ def _upright8x8(mask: np.ndarray) -> np.ndarray:
 
     digit = _crop(mask, mask)
     h, w = digit.shape
-    ys, xs = np.nonzero(digit)
-    dy, dx = ys - ys.mean(), xs - xs.mean()
-    mu02 = float((dy * dy).mean())
-    lean = 0.0 if mu02 <= 0 else -float((dx * dy).mean()) / mu02
+    lean = _lean(digit)
     scale = max(1, -(-_UPRIGHT_HEIGHT // h))
     big = Image.fromarray(digit.astype(np.float32), mode="F")
     if scale > 1:
