@@ -28,7 +28,6 @@ Sources (MNIST has no writer labels, so these are drawn here or in the tests):
 from __future__ import annotations
 
 import copy
-import math
 import sys
 from pathlib import Path
 
@@ -44,17 +43,9 @@ RENDERS = ("paper", "chalk", "canvas", "blue", "scan")
 SERIF = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf")
 PER_DIGIT, HELD_OUT = 8, 5
 
-
-def arc(cx, cy, rx, ry, start, stop, n=24):
-    """Points on an ellipse, angles in degrees (0 = right, 90 = down)."""
-    return [
-        (
-            cx + rx * math.cos(math.radians(start + (stop - start) * i / n)),
-            cy + ry * math.sin(math.radians(start + (stop - start) * i / n)),
-        )
-        for i in range(n + 1)
-    ]
-
+# The fixtures' pen: their ellipse arcs (tests/fixtures/make_fixtures.py).
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+from make_fixtures import arc  # noqa: E402
 
 # The marker writer's digits: strokes in a unit box, y down.
 WRITER = {
