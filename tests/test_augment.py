@@ -11,6 +11,7 @@ from digitlab.augment import (
     SLANTS,
     augment_digits,
     vary_digit,
+    with_foot,
     without_side_strokes,
 )
 from digitlab.preprocess import slant, straighten
@@ -75,6 +76,7 @@ def test_a_blank_digit_stays_blank():
     assert np.array_equal(straighten(np.zeros(64)), np.zeros(64))
     assert np.array_equal(vary_digit(np.zeros(64), slant=0.3), np.zeros(64))
     assert without_side_strokes(np.zeros(64)) is None
+    assert with_foot(np.zeros(64)) is None
 
 
 def test_straighten_refuses_other_rows():
@@ -98,3 +100,25 @@ def test_a_crossed_7_loses_its_bar(digits):
     ]
     assert np.mean([after < before for before, after in widest]) >= 0.8
     assert np.mean([before - after for before, after in widest]) >= 1.0
+
+
+def test_a_1_gets_a_foot(digits):
+    ones = digits.X[digits.y == 1][:40]
+    footed = np.array([with_foot(x) for x in ones])
+    assert footed.min() >= 0 and footed.max() <= 16
+
+    # The bottom row of ink is wider than the stem: at least 5 of 8 columns
+    # hold a quarter block of ink there, where the built-in 1s have 1 to 4.
+    def bottom_width(row):
+        image = row.reshape(8, 8)
+        lowest = np.flatnonzero(image.sum(axis=1) > 0)[-1]
+        return int((image[lowest] >= 4).sum())
+
+    before = [bottom_width(x) for x in ones]
+    after = [bottom_width(x) for x in footed]
+    assert np.mean([b >= 5 for b in after]) >= 0.9
+    assert np.mean(after) >= np.mean(before) + 2
+    # The rest of the 1 is kept: its top half moves by at most a column.
+    for x, f in zip(ones, footed, strict=True):
+        top_x, top_f = x.reshape(8, 8)[:4], f.reshape(8, 8)[:4]
+        assert abs(column_center(top_x) - column_center(top_f)) <= 1.0

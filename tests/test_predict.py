@@ -33,13 +33,17 @@ def three_files(tmp_path):
     return tmp_path
 
 
-def _bare_sevens(digits):
-    """The built-in 7s that have a bar to take off, and their rows without it."""
-    from digitlab.augment import without_side_strokes
+def _restyled(digits):
+    """The built-in 7s that have a bar to take off and their rows without it,
+    then the built-in 1s and their rows on a foot: (digit, row, label)."""
+    from digitlab.augment import with_foot, without_side_strokes
 
-    sevens = np.flatnonzero(digits.y == 7)
-    bare = [(i, without_side_strokes(digits.X[i])) for i in sevens]
-    return [(i, row) for i, row in bare if row is not None]
+    sevens = [
+        (i, without_side_strokes(digits.X[i])) for i in np.flatnonzero(digits.y == 7)
+    ]
+    ones = [(i, with_foot(digits.X[i])) for i in np.flatnonzero(digits.y == 1)]
+    bare = [(i, row, 7) for i, row in sevens if row is not None]
+    return bare + [(i, row, 1) for i, row in ones]
 
 
 @pytest.mark.slow
@@ -47,10 +51,13 @@ def test_default_model_is_fresh_each_call(digits):
     a, b = default_model(), default_model()
     assert a is not b and a.pipeline == "upright8x8" and a.k == 5
     assert a.metric == "tangent"
-    # The digits, 4 copies of each, the 7s without their bar: all straightened.
-    n_bare = len(_bare_sevens(digits))
+    # The digits, 4 copies of each, the 7s without their bar and the 1s on a
+    # foot: all straightened.
+    restyled = _restyled(digits)
+    n_bare = sum(label == 7 for _, _, label in restyled)
     assert 100 < n_bare < 180
-    assert a._fit_X.shape == (5 * 1797 + n_bare, 64)
+    assert len(restyled) == n_bare + int((digits.y == 1).sum())
+    assert a._fit_X.shape == (5 * 1797 + len(restyled), 64)
     assert np.array_equal(a._fit_X[:1797], straighten(digits.X))
     a.set_params(k=1)
     assert b.k == 5
@@ -70,14 +77,14 @@ def test_default_model_rows_and_lesson_score_match_sklearn(digits):
             expected = straighten(vary_digit(digits.X[i], *variation))
             assert np.array_equal(X[v * n + i], expected)
             assert y[v * n + i] == digits.y[i]
-    bare = _bare_sevens(digits)
-    for j, (_, row) in enumerate(bare):
-        assert np.array_equal(X[5 * n + j], straighten(row)) and y[5 * n + j] == 7
+    restyled = _restyled(digits)
+    for j, (_, row, label) in enumerate(restyled):
+        assert np.array_equal(X[5 * n + j], straighten(row)) and y[5 * n + j] == label
     split = digits.split(test_size=0.2, seed=0)
     train = set(split.train_index.tolist())
     rows = np.concatenate(
         [v * n + split.train_index for v in range(5)]
-        + [[5 * n + j for j, (i, _) in enumerate(bare) if i in train]]
+        + [[5 * n + j for j, (i, _, _) in enumerate(restyled) if i in train]]
     ).astype(int)
     queries = straighten(split.X_test)
     sk = KNeighborsClassifier(5).fit(X[rows], y[rows])

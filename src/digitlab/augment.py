@@ -7,7 +7,9 @@ every training digit again with other slants, widths and turns and prepares each
 drawing with the very code that prepares user pictures
 (:mod:`digitlab.preprocess`), so augmented rows are exactly what a picture of
 that variation would give. :func:`without_side_strokes` draws a digit again
-without its short side strokes (the bar every built-in 7 has).
+without its short side strokes (the bar every built-in 7 has);
+:func:`with_foot` draws one standing on a foot (the printed 1's, which no
+built-in 1 has).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from digitlab.preprocess import _drawing, _redrawn, _thin, _uci8x8
 __all__ = [
     "augment_digits",
     "vary_digit",
+    "with_foot",
     "without_side_strokes",
     "DEFAULT_VARIATIONS",
     "SLANTS",
@@ -143,9 +146,57 @@ def without_side_strokes(image8x8) -> np.ndarray | None:
     bare = _without_spurs(rough, _SIDE_STROKE * height)
     if bare.sum() == rough.sum() or not bare.any():
         return None
-    radius = max(float(np.median(ndimage.distance_transform_edt(ink)[skeleton])), 1)
+    radius = _pen_radius(ink, skeleton)
     kept = ink & (ndimage.distance_transform_edt(~bare) <= radius + 1)
     return _uci8x8(kept).ravel()
+
+
+def _pen_radius(ink: np.ndarray, skeleton: np.ndarray) -> float:
+    """Half the width of a drawing's strokes: its depth along the skeleton."""
+    depth = ndimage.distance_transform_edt(ink)
+    return max(float(np.median(depth[skeleton])), 1.0)
+
+
+#: How far a foot reaches on each side of the stem, as a share of the digit's
+#: height. Chosen on the ten digits of 38 TrueType fonts (of their 38 printed
+#: 1s, read as 1 with no footed copies: 12; reach 0.3: 20, 0.4: 29, 0.5: 23;
+#: with a foot as thick as the strokes instead of half: 16 at 0.4); all 10,000
+#: MNIST digits read the same with any of them (88.4-88.5 %).
+_FOOT_REACH = 0.4
+
+#: The bottom share of the digit's height whose ink places the foot.
+_FOOT_BASE = 0.12
+
+
+def with_foot(image8x8) -> np.ndarray | None:
+    """A digit drawn again standing on a foot, or None if it is blank.
+
+    The printed 1 stands on a foot, and so does the 1 of writers who copy
+    print; no writer of the built-in digits draws one, and a footed 1 reads
+    as 2. The digit is drawn smoothly and a bar half as thick as its strokes
+    (the preparation gives it the pen of the rest) is laid under the middle
+    of its lowest ink, reaching :data:`_FOOT_REACH` of the height to each side.
+
+    Returns
+    -------
+    ndarray of shape (64,) or None
+        The ``uci8x8`` row with the foot.
+    """
+    ink = _smooth_drawing(image8x8)
+    if not ink.any():
+        return None
+    rows = np.flatnonzero(ink.any(axis=1))
+    top, bottom = int(rows[0]), int(rows[-1])
+    height = bottom - top + 1
+    base = ink[bottom - int(_FOOT_BASE * height) : bottom + 1]
+    middle = float(np.flatnonzero(base.any(axis=0)).mean())
+    reach = _FOOT_REACH * height
+    thickness = int(round(_pen_radius(ink, _thin(ink))))
+    left = max(int(round(middle - reach)), 0)
+    right = int(round(middle + reach)) + 1
+    footed = ink.copy()
+    footed[max(bottom - thickness + 1, 0) : bottom + 1, left:right] = True
+    return _uci8x8(footed).ravel()
 
 
 def augment_digits(
