@@ -166,7 +166,10 @@ EXAMPLE_VARIATIONS = tuple((slant, 1.0) for slant in (-0.1, -0.05, 0.05, 0.1))
 def example_variations(model) -> tuple:
     """The variations each example of ``model`` is also learned as
     (:data:`EXAMPLE_VARIATIONS` for models of 8×8 digits, else none)."""
-    return EXAMPLE_VARIATIONS if model.pipeline in ("uci8x8", "upright8x8") else ()
+    from digitlab.preprocess import PIPELINES
+
+    counts = model.pipeline in PIPELINES and PIPELINES[model.pipeline].shape == (8, 8)
+    return EXAMPLE_VARIATIONS if counts else ()
 
 
 def _add_rows(model, X: np.ndarray, y: np.ndarray) -> None:

@@ -210,8 +210,8 @@ class KNN(ClassifierMixin, BaseEstimator):
             Their labels; each must be one of ``classes_``.
         variations : sequence of (slant, width) pairs, default=()
             8×8 rows only: also add a copy of each example drawn with each
-            variation (:func:`digitlab.augment.augment_digits`; an
-            ``upright8x8`` model straightens the copies), so one
+            variation (:func:`digitlab.augment.augment_digits`; prepared by
+            the model's pipeline, :func:`digitlab.preprocess.from_counts`), so one
             example has neighbors of its own. ``n_examples_`` counts examples,
             not copies.
 
@@ -257,13 +257,14 @@ class KNN(ClassifierMixin, BaseEstimator):
         n_new = len(X)
         if len(variations):
             from digitlab.augment import augment_digits
+            from digitlab.preprocess import from_counts
 
             X, y = augment_digits(X, y, variations)
-            if self.pipeline == "upright8x8":
-                from digitlab.preprocess import straighten
-
-                # Copies are prepared as the examples were: straightened.
-                X[n_new:] = straighten(X[n_new:])
+            # The copies are prepared as the examples were (straightened, for
+            # an upright8x8 model).
+            prepared = from_counts(X[n_new:], self.pipeline or "uci8x8")
+            if prepared is not None:
+                X[n_new:] = prepared
         rows = self._fit_rows.extended(X)
         # Requests may be ranking meanwhile (the web page): the labels grow
         # first, then the rows, so any row a ranking can return has its label.

@@ -55,6 +55,7 @@ from digitlab.files import regular_file
 __all__ = [
     "BlankPicture",
     "PIPELINES",
+    "from_counts",
     "MAX_PIXELS",
     "PICTURE_SUFFIXES",
     "prepare",
@@ -692,7 +693,7 @@ def prepare(picture, pipeline: str = "uci8x8") -> np.ndarray:
     >>> import numpy as np
     >>> paper = np.full((100, 80), 255, dtype=np.uint8)
     >>> paper[10:90, 36:44] = 0  # a thick black vertical bar: a 1
-    >>> prepare(paper).reshape(8, 8)[:, 3:5].min() > 0
+    >>> bool(prepare(paper).reshape(8, 8)[:, 3:5].min() > 0)
     True
     """
     spec = _check_pipeline(pipeline)
@@ -886,6 +887,30 @@ def straighten(rows) -> np.ndarray:
     for i, row in enumerate(a):
         out[i] = _redrawn(_drawing(row), -slant(row))
     return out
+
+
+def from_counts(rows, pipeline: str) -> np.ndarray | None:
+    """``uci8x8`` rows (training digits, their drawn copies) as ``pipeline``
+    prepares digits, or None for a pipeline of another resolution.
+
+    ``uci8x8`` rows come back as they are and ``upright8x8`` rows
+    straightened (:func:`straighten`); ``mnist28`` is not made of 8×8 counts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> digit = np.zeros(64); digit[3::8] = 16
+    >>> bool((from_counts(digit[None], "uci8x8") == digit).all())
+    True
+    >>> from_counts(digit[None], "mnist28") is None
+    True
+    """
+    name = _check_pipeline(pipeline).name
+    if name == "uci8x8":
+        return np.array(rows, dtype=np.float64)
+    if name == "upright8x8":
+        return straighten(rows)
+    return None
 
 
 def render_digit(
