@@ -12,6 +12,7 @@ from digitlab.augment import (
     augment_digits,
     vary_digit,
     with_foot,
+    with_loop,
     without_side_strokes,
 )
 from digitlab.preprocess import slant, straighten
@@ -77,6 +78,7 @@ def test_a_blank_digit_stays_blank():
     assert np.array_equal(vary_digit(np.zeros(64), slant=0.3), np.zeros(64))
     assert without_side_strokes(np.zeros(64)) is None
     assert with_foot(np.zeros(64)) is None
+    assert with_loop(np.zeros(64)) is None
 
 
 def test_straighten_refuses_other_rows():
@@ -122,3 +124,19 @@ def test_a_1_gets_a_foot(digits):
     for x, f in zip(ones, footed, strict=True):
         top_x, top_f = x.reshape(8, 8)[:4], f.reshape(8, 8)[:4]
         assert abs(column_center(top_x) - column_center(top_f)) <= 1.0
+
+
+def test_a_2_gets_a_loop_in_its_lower_left_corner(digits):
+    twos = digits.X[digits.y == 2][:40]
+    looped = np.array([with_loop(x) for x in twos])
+    assert looped.min() >= 0 and looped.max() <= 16
+
+    # The prepared row keeps the ink content of a picture, so the loop shows
+    # as a larger share of the ink in the lower left quarter.
+    def lower_left_share(rows):
+        blocks = rows.reshape(-1, 8, 8)
+        return blocks[:, 4:, :4].sum(axis=(1, 2)) / rows.sum(axis=1)
+
+    before, after = lower_left_share(twos), lower_left_share(looped)
+    assert np.mean(after > before) >= 0.75
+    assert after.mean() >= before.mean() + 0.02

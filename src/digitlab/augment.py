@@ -9,7 +9,8 @@ drawing with the very code that prepares user pictures
 that variation would give. :func:`without_side_strokes` draws a digit again
 without its short side strokes (the bar every built-in 7 has);
 :func:`with_foot` draws one standing on a foot (the printed 1's, which no
-built-in 1 has).
+built-in 1 has) and :func:`with_loop` one with a loop in its lower left corner
+(the looped 2 of many writers, which no built-in 2 has).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "augment_digits",
     "vary_digit",
     "with_foot",
+    "with_loop",
     "without_side_strokes",
     "DEFAULT_VARIATIONS",
     "SLANTS",
@@ -197,6 +199,48 @@ def with_foot(image8x8) -> np.ndarray | None:
     footed = ink.copy()
     footed[max(bottom - thickness + 1, 0) : bottom + 1, left:right] = True
     return _uci8x8(footed).ravel()
+
+
+#: The loop of :func:`with_loop`: its radius as a share of the digit's height,
+#: and where its centre lies from the corner, in radii to the right and up.
+#: Chosen on the even-numbered 5,000 MNIST test digits (radius 0.15, 0.2,
+#: 0.25; centre (0.5, 1.5), (0.7, 1.2), (1, 1)): 88.2 % without looped 2s,
+#: 88.6 % with these; the odd-numbered 5,000, not looked at for the choice:
+#: 88.7 -> 89.1 %.
+_LOOP_RADIUS = 0.15
+_LOOP_CENTRE = (0.5, 1.5)
+
+
+def with_loop(image8x8) -> np.ndarray | None:
+    """A digit drawn again with a small loop in its lower left corner, or
+    None if it is blank.
+
+    Many writers loop the 2 where its slope turns into its base; no writer of
+    the built-in digits does, and a looped 2 reads as 7. The digit is drawn
+    smoothly, its lowest-leftmost skeleton point is the corner, and a ring
+    half as thick as its strokes (the preparation gives it the pen of the
+    rest) is drawn just above it (:data:`_LOOP_RADIUS`, :data:`_LOOP_CENTRE`).
+
+    Returns
+    -------
+    ndarray of shape (64,) or None
+        The ``uci8x8`` row with the loop.
+    """
+    ink = _smooth_drawing(image8x8)
+    if not ink.any():
+        return None
+    skeleton = _thin(ink)
+    ys, xs = np.nonzero(skeleton)
+    corner = int(np.argmax(ys - xs))
+    rows = np.flatnonzero(ink.any(axis=1))
+    radius = _LOOP_RADIUS * (rows[-1] - rows[0] + 1)
+    right, up = _LOOP_CENTRE
+    cy, cx = ys[corner] - up * radius, xs[corner] + right * radius
+    yy, xx = np.mgrid[0 : ink.shape[0], 0 : ink.shape[1]]
+    ring = np.abs(np.hypot(xx - cx, yy - cy) - radius) <= 0.5 * _pen_radius(
+        ink, skeleton
+    )
+    return _uci8x8(ink | ring).ravel()
 
 
 def augment_digits(
