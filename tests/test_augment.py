@@ -9,6 +9,7 @@ from digitlab import DigitlabError
 from digitlab.augment import (
     DEFAULT_VARIATIONS,
     SLANTS,
+    as_two_bowls,
     augment_digits,
     vary_digit,
     with_foot,
@@ -79,6 +80,7 @@ def test_a_blank_digit_stays_blank():
     assert without_side_strokes(np.zeros(64)) is None
     assert with_foot(np.zeros(64)) is None
     assert with_loop(np.zeros(64)) is None
+    assert as_two_bowls(np.zeros(64)) is None
 
 
 def test_straighten_refuses_other_rows():
@@ -140,3 +142,20 @@ def test_a_2_gets_a_loop_in_its_lower_left_corner(digits):
     before, after = lower_left_share(twos), lower_left_share(looped)
     assert np.mean(after > before) >= 0.75
     assert after.mean() >= before.mean() + 0.02
+
+
+def test_a_3_drawn_as_two_bowls(digits):
+    threes = digits.X[digits.y == 3][:40]
+    bowls = np.array([as_two_bowls(x) for x in threes])
+    assert bowls.min() >= 0 and bowls.max() <= 16
+
+    # Its top half is a copy of its bottom half: the halves correlate almost
+    # fully, where a built-in 3's flat top does not look like its bowl.
+    def halves_alike(row):
+        image = row.reshape(8, 8)
+        return np.corrcoef(image[:4].ravel(), image[4:].ravel())[0, 1]
+
+    before = np.array([halves_alike(x) for x in threes])
+    after = np.array([halves_alike(x) for x in bowls])
+    assert before.mean() < 0.6 and after.mean() > 0.9
+    assert np.all(after > before)

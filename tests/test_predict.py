@@ -35,9 +35,14 @@ def three_files(tmp_path):
 
 def _restyled(digits):
     """The built-in 7s that have a bar to take off and their rows without it,
-    then the built-in 1s on a foot, then the built-in 2s with a loop:
-    (digit, row, label)."""
-    from digitlab.augment import with_foot, with_loop, without_side_strokes
+    then the built-in 1s on a foot, the 2s with a loop and the 3s as two
+    bowls: (digit, row, label)."""
+    from digitlab.augment import (
+        as_two_bowls,
+        with_foot,
+        with_loop,
+        without_side_strokes,
+    )
 
     sevens = [
         (i, without_side_strokes(digits.X[i])) for i in np.flatnonzero(digits.y == 7)
@@ -45,7 +50,13 @@ def _restyled(digits):
     ones = [(i, with_foot(digits.X[i])) for i in np.flatnonzero(digits.y == 1)]
     bare = [(i, row, 7) for i, row in sevens if row is not None]
     twos = [(i, with_loop(digits.X[i])) for i in np.flatnonzero(digits.y == 2)]
-    return bare + [(i, row, 1) for i, row in ones] + [(i, row, 2) for i, row in twos]
+    threes = [(i, as_two_bowls(digits.X[i])) for i in np.flatnonzero(digits.y == 3)]
+    return (
+        bare
+        + [(i, row, 1) for i, row in ones]
+        + [(i, row, 2) for i, row in twos]
+        + [(i, row, 3) for i, row in threes]
+    )
 
 
 @pytest.mark.slow
@@ -54,11 +65,11 @@ def test_default_model_is_fresh_each_call(digits):
     assert a is not b and a.pipeline == "upright8x8" and a.k == 5
     assert a.metric == "tangent"
     # The digits, 4 copies of each, the 7s without their bar, the 1s on a
-    # foot and the 2s with a loop: all straightened.
+    # foot, the 2s with a loop, the 3s as two bowls: all straightened.
     restyled = _restyled(digits)
     n_bare = sum(label == 7 for _, _, label in restyled)
     assert 100 < n_bare < 180
-    assert len(restyled) == n_bare + int(np.isin(digits.y, (1, 2)).sum())
+    assert len(restyled) == n_bare + int(np.isin(digits.y, (1, 2, 3)).sum())
     assert a._fit_X.shape == (5 * 1797 + len(restyled), 64)
     assert np.array_equal(a._fit_X[:1797], straighten(digits.X))
     a.set_params(k=1)

@@ -9,8 +9,10 @@ drawing with the very code that prepares user pictures
 that variation would give. :func:`without_side_strokes` draws a digit again
 without its short side strokes (the bar every built-in 7 has);
 :func:`with_foot` draws one standing on a foot (the printed 1's, which no
-built-in 1 has) and :func:`with_loop` one with a loop in its lower left corner
-(the looped 2 of many writers, which no built-in 2 has).
+built-in 1 has), :func:`with_loop` one with a loop in its lower left corner
+(the looped 2 of many writers, which no built-in 2 has) and
+:func:`as_two_bowls` one as two stacked bowls (the round-topped 3; the
+built-in 3s have flat tops).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from digitlab.errors import DigitlabError
 from digitlab.preprocess import _drawing, _redrawn, _thin, _uci8x8
 
 __all__ = [
+    "as_two_bowls",
     "augment_digits",
     "vary_digit",
     "with_foot",
@@ -304,3 +307,44 @@ def augment_digits(
     if not parts_X:
         return np.empty((0, 64)), y[:0]
     return np.vstack(parts_X), np.concatenate(parts_y)
+
+
+#: :func:`as_two_bowls`: where the lower bowl begins, as a share of the
+#: height from the top, and the size of its copy on top. Chosen on the
+#: even-numbered 5,000 MNIST test digits (lower bowl from 0.4, 0.45, 0.5 of the
+#: height; copy 0.7-1.0 as tall and as wide): 88.6 % without two-bowl 3s,
+#: 88.8 % with these; the odd-numbered 5,000, not looked at for the choice:
+#: 89.1 -> 89.3 %.
+_BOWL_CUT = 0.45
+_TOP_BOWL = 0.85
+
+
+def as_two_bowls(image8x8) -> np.ndarray | None:
+    """A digit drawn again as two stacked bowls, or None if it is blank.
+
+    Many writers make the 3 of two round bowls; the writers of the built-in
+    digits give it a flat top, and a round-topped 3 reads as 9. The digit is
+    drawn smoothly, its lower bowl (the ink below :data:`_BOWL_CUT` of its
+    height) is kept, and a copy of that bowl, :data:`_TOP_BOWL` as large,
+    takes the place of the rest, sitting on it and flush with its right.
+
+    Returns
+    -------
+    ndarray of shape (64,) or None
+        The ``uci8x8`` row of the two bowls.
+    """
+    ink = _smooth_drawing(image8x8)
+    if not ink.any():
+        return None
+    rows = np.flatnonzero(ink.any(axis=1))
+    top, bottom = int(rows[0]), int(rows[-1])
+    lower = ink[top + int(_BOWL_CUT * (bottom - top + 1)) : bottom + 1]
+    cols = np.flatnonzero(lower.any(axis=0))
+    bowl = lower[:, cols[0] : cols[-1] + 1].astype(np.float64)
+    h, w = (max(2, int(round(n * _TOP_BOWL))) for n in bowl.shape)
+    copy = ndimage.zoom(bowl, (h / bowl.shape[0], w / bowl.shape[1]), order=1) >= 0.5
+    drawing = np.zeros((h + len(lower), ink.shape[1]), dtype=bool)
+    drawing[h:] = lower
+    left = max(int(cols[-1]) - w + 1, 0)
+    drawing[:h, left : left + w] |= copy[:, : ink.shape[1] - left]
+    return _uci8x8(drawing).ravel()
