@@ -484,6 +484,7 @@ def _ink_mask(ink, name: str, plane=None, table=None) -> np.ndarray:
         level = _otsu(np.clip(table / top, 0, 1), counts.astype(np.float64)) * top
     level = min(max(level, 0.35 * top), 0.65 * top)
     mask = ink > level if plane is None else np.take(table > level, plane)
+    mask = _without_rules(mask)
     # Each speck of JPEG noise or dirt is a small separate component; the strokes
     # of the digit are large ones. Drop every component far smaller than the
     # largest, and those too small to be a stroke. (Labelled inside the ink's
@@ -502,6 +503,151 @@ def _ink_mask(ink, name: str, plane=None, table=None) -> np.ndarray:
             f"{name} looks blank: no ink found; give a picture with a digit on it."
         )
     return mask
+
+
+#: A rule (a printed line of ruled or squared paper) crosses at least
+#: ``_RULE_SPAN`` of the picture and reaches ``_RULE_BEYOND`` of it beyond
+#: the digit on both sides; it may climb ``_RULE_CLIMB`` of the picture across
+#: it (a photo taken a little askew), and its thinner runs are at most
+#: ``_RULE_THIN`` of the picture (or 5 pixels) thick. Measured on the 200
+#: pictures of tests/test_ruled_paper.py and the same kind drawn with other
+#: seeds: 192 read right (199 on plain paper; 60 before rules were taken away).
+_RULE_SPAN = 0.8
+_RULE_BEYOND = 0.05
+_RULE_CLIMB = 0.05
+_RULE_THIN = 0.04
+
+
+def _without_rules(mask: np.ndarray) -> np.ndarray:
+    """The mask without the rules of ruled or squared paper, if it has them.
+
+    Rules are thin lines, level or nearly, across the whole picture and well
+    beyond the digit on both sides, at least two in the same direction: a
+    long stroke of a digit, or a digit cropped tightly, is never taken for
+    one. Where a stroke of the digit crosses a rule, the crossing is kept.
+    """
+    found = [_long_thin_lines(mask), _long_thin_lines(mask.T)]
+    if found[0] is None and found[1] is None:
+        return mask
+    lines = np.zeros_like(mask)
+    for transposed, candidates in enumerate(found):
+        if candidates is not None:
+            (lines.T if transposed else lines)[...] |= candidates[0] > 0
+    # A tilted rule's ragged edge is not all in its line: the digit is what
+    # lies off the lines and their edges.
+    edges = ndimage.binary_dilation(lines, _EIGHT_NEIGHBORS, iterations=2)
+    parts, n = ndimage.label(mask & ~edges, _EIGHT_NEIGHBORS)
+    if n == 0:
+        return mask
+    # Bits of rules left over are small; the digit's main strokes are not. A
+    # part across the whole picture (a rule a stroke runs along) does not say
+    # where the digit is; with no other part, nothing is taken away.
+    sizes = np.bincount(parts.ravel())[1:]
+    h, w = mask.shape
+    digit_parts = [
+        i
+        for i, (rows, cols) in enumerate(ndimage.find_objects(parts), start=1)
+        if sizes[i - 1] >= 0.25 * sizes.max()
+        and rows.stop - rows.start < _RULE_SPAN * h
+        and cols.stop - cols.start < _RULE_SPAN * w
+    ]
+    if not digit_parts:
+        return mask
+    digit = np.isin(parts, digit_parts)
+    mask = mask.copy()
+    for transposed, candidates in enumerate(found):
+        if candidates is None:
+            continue
+        labels, spans, thickness = candidates
+        across = mask.T if transposed else mask
+        extent = np.flatnonzero((digit.T if transposed else digit).any(axis=0))
+        beyond = _RULE_BEYOND * across.shape[1]
+        rules = {
+            i: typical
+            for i, (first, last, typical) in spans.items()
+            if first < extent[0] - beyond and last > extent[-1] + beyond
+        }
+        if len(rules) < 2:
+            continue
+        rule = _rule_pixels(across, labels, thickness, rules)
+        rest = across & ~rule
+        bridge = np.ones((_rule_thin(across) + 3, 1), dtype=bool)
+        across[...] = rest | (ndimage.binary_closing(rest, bridge) & rule)
+    return mask
+
+
+_VERTICAL_RUNS = np.array([[0, 1, 0], [0, 1, 0], [0, 1, 0]])
+
+
+def _column_runs(mask: np.ndarray) -> np.ndarray:
+    """For every pixel of ``mask``, the length of its run of ink down its column."""
+    runs, _ = ndimage.label(mask, _VERTICAL_RUNS)
+    return np.bincount(runs.ravel())[runs]
+
+
+def _rule_pixels(mask, labels, thickness, rules) -> np.ndarray:
+    """The pixels of ``mask`` on the straight lines of ``rules`` (label ->
+    typical thickness): within half a rule's thickness of the line fitted to
+    it, and no thicker there than the rule (a stroke along or across it is)."""
+    h, w = mask.shape
+    depth = _column_runs(mask)
+    on_rules = np.zeros_like(mask)
+    xs = np.arange(w)
+    for i, typical in rules.items():
+        ys, cols = np.nonzero((labels == i) & (thickness <= typical + 1))
+        if len(ys) < 2:
+            continue
+        slope, offset = np.polyfit(cols, ys, 1)
+        centre = offset + slope * xs
+        near = np.abs(np.arange(h)[:, None] - centre[None, :]) <= typical / 2 + 1.5
+        on_rules |= near & mask & (depth <= typical + 2)
+    return on_rules
+
+
+def _rule_thin(mask: np.ndarray) -> int:
+    return max(5, int(_RULE_THIN * mask.shape[0]))
+
+
+def _long_thin_lines(mask: np.ndarray):
+    """The lines across ``mask`` (level, or nearly) that may be rules: their
+    labels, each one's first and last column and typical thickness, and for
+    every pixel the length of the run of line pixels in its column; None if
+    there are fewer than two.
+    """
+    h, w = mask.shape
+    if w < 32 or h < 8:
+        return None
+    # Cheap first: a rule puts ink in most columns, and some band of rows
+    # must have ink in most columns.
+    if mask.any(axis=0).mean() < _RULE_SPAN:
+        return None
+    band = max(3, int(_RULE_CLIMB * h))
+    cover = ndimage.maximum_filter1d(mask, band, axis=0).mean(axis=1)
+    if cover.max() < _RULE_SPAN:
+        return None
+    grown = ndimage.binary_dilation(mask, np.ones((5, 1), dtype=bool))
+    long = ndimage.binary_opening(grown, np.ones((1, w // 2), dtype=bool)) & mask
+    labels, _ = ndimage.label(long, _EIGHT_NEIGHBORS)
+    # The length of each pixel's vertical run: thin where only a rule is.
+    thickness = _column_runs(long)
+    thin = _rule_thin(mask)
+    spans = {}
+    for i, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
+        if (
+            cols.stop - cols.start < _RULE_SPAN * w
+            or rows.stop - rows.start > band + 3 * thin
+        ):
+            continue
+        # Where a stroke runs along a rule the runs are thicker: the rule's own
+        # thickness is that of its thinner runs.
+        own = thickness[rows, cols][labels[rows, cols] == i]
+        typical = float(np.percentile(own, 25))
+        if typical <= thin:
+            spans[i] = (cols.start, cols.stop - 1, typical)
+    if len(spans) < 2:
+        return None
+    keep = np.isin(labels, list(spans))
+    return np.where(keep, labels, 0), spans, np.where(keep, thickness, 0)
 
 
 def _crop(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
