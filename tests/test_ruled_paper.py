@@ -129,3 +129,22 @@ def _mask(size, boxes):
 def test_what_is_not_ruled_paper_is_left_alone(boxes):
     mask = _mask((120, 100), boxes)
     assert np.array_equal(_without_rules(mask.copy()), mask)
+
+
+def test_taking_rules_away_never_adds_ink_or_fails():
+    rng = np.random.default_rng(0)
+    changed = 0
+    for case in range(300):
+        h, w = (int(n) for n in rng.integers(1, 120, 2))
+        mask = rng.random((h, w)) < rng.random()
+        if case % 3 == 0:  # lines across, and a stroke between them
+            mask[:] = False
+            for y in rng.integers(0, h, rng.integers(0, 6)):
+                mask[y : y + rng.integers(1, 4), :] = True
+            for x in rng.integers(0, w, rng.integers(0, 6)):
+                mask[:, x : x + rng.integers(1, 4)] = True
+            mask[h // 3 : 2 * h // 3, w // 3 : w // 3 + 3] = True
+        out = _without_rules(mask.copy())
+        assert out.shape == mask.shape and not (out & ~mask).any()
+        changed += bool((out != mask).any())
+    assert changed > 20
