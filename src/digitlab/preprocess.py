@@ -34,8 +34,9 @@ model is asked about:
     ratio, centered by its center of mass in a 28×28 picture, gray levels 0..255.
 
 Ink is found on any background: dark ink on light paper, light chalk on a dark
-board, colored ink, or a transparent canvas (alpha). JPEG speckle and specks of
-dirt are removed before the digit's box is measured.
+board, colored ink, or a transparent canvas (alpha). JPEG speckle, specks of
+dirt and the rules of ruled or squared paper are removed before the digit's
+box is measured.
 """
 
 from __future__ import annotations
