@@ -15,6 +15,7 @@ import digitlab
 from digitlab import DigitlabError, default_model, predict_files
 from digitlab._tangent import tangent_sq_distances
 from digitlab.cli import main
+from digitlab.predict import RESTYLED_VARIATIONS
 from digitlab.preprocess import straighten
 
 DRAWN = Path(__file__).resolve().parent / "fixtures" / "drawn"
@@ -65,12 +66,13 @@ def test_default_model_is_fresh_each_call(digits):
     assert a is not b and a.pipeline == "upright8x8" and a.k == 5
     assert a.metric == "tangent"
     # The digits, 4 copies of each, the 7s without their bar, the 1s on a
-    # foot, the 2s with a loop, the 3s as two bowls: all straightened.
+    # foot, the 2s with a loop, the 3s as two bowls, and those restyled
+    # digits turned both ways: all straightened.
     restyled = _restyled(digits)
     n_bare = sum(label == 7 for _, _, label in restyled)
     assert 100 < n_bare < 180
     assert len(restyled) == n_bare + int(np.isin(digits.y, (1, 2, 3)).sum())
-    assert a._fit_X.shape == (5 * 1797 + len(restyled), 64)
+    assert a._fit_X.shape == (5 * 1797 + 3 * len(restyled), 64)
     assert np.array_equal(a._fit_X[:1797], straighten(digits.X))
     a.set_params(k=1)
     assert b.k == 5
@@ -91,13 +93,20 @@ def test_default_model_rows_and_lesson_score_match_sklearn(digits):
             assert np.array_equal(X[v * n + i], expected)
             assert y[v * n + i] == digits.y[i]
     restyled = _restyled(digits)
+    r = len(restyled)
     for j, (_, row, label) in enumerate(restyled):
         assert np.array_equal(X[5 * n + j], straighten(row)) and y[5 * n + j] == label
+    for v, variation in enumerate(RESTYLED_VARIATIONS, start=1):
+        for j in (0, r // 2, r - 1):
+            expected = straighten(vary_digit(restyled[j][1], *variation))
+            assert np.array_equal(X[5 * n + v * r + j], expected)
+            assert y[5 * n + v * r + j] == restyled[j][2]
     split = digits.split(test_size=0.2, seed=0)
     train = set(split.train_index.tolist())
+    kept = [j for j, (i, _, _) in enumerate(restyled) if i in train]
     rows = np.concatenate(
         [v * n + split.train_index for v in range(5)]
-        + [[5 * n + j for j, (i, _, _) in enumerate(restyled) if i in train]]
+        + [[5 * n + v * r + j for v in range(3) for j in kept]]
     ).astype(int)
     queries = straighten(split.X_test)
     sk = KNeighborsClassifier(5).fit(X[rows], y[rows])
