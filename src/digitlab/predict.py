@@ -299,8 +299,8 @@ def default_model(recipe: str | None = None, *, progress=None) -> KNN:
 
 
 _TRAINING = (
-    "digits + turned, narrower, wider and unbarred copies, straightened, "
-    "tangent distance"
+    "digits + turned, narrower and wider copies, 7s unbarred, 1s footed, 2s "
+    "looped, 3s two-bowled (and turned), straightened, tangent distance"
 )
 
 
